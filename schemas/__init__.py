@@ -1,0 +1,16 @@
+"""Wire contracts of leadq: pydantic v2 models of every topic's messages and the rules file.
+
+Everything here is pure (no Kafka, no Redis). Our own contracts are frozen and forbid
+extra fields; vendor adapters (``schemas.adapters``) tolerate extra vendor fields.
+"""
+
+from schemas.signal import (
+    Account,
+    Channel,
+    Identity,
+    JsonValue,
+    Signal,
+    SignalType,
+)
+
+__all__ = ["Account", "Channel", "Identity", "JsonValue", "Signal", "SignalType"]
