@@ -4,13 +4,8 @@ Everything here is pure (no Kafka, no Redis). Our own contracts are frozen and f
 extra fields; vendor adapters (``schemas.adapters``) tolerate extra vendor fields.
 """
 
-from schemas.signal import (
-    Account,
-    Channel,
-    Identity,
-    JsonValue,
-    Signal,
-    SignalType,
-)
+from pydantic import JsonValue
+
+from schemas.signal import Account, Channel, Identity, Signal, SignalType
 
 __all__ = ["Account", "Channel", "Identity", "JsonValue", "Signal", "SignalType"]

@@ -23,7 +23,6 @@ from pydantic import AwareDatetime, Field, JsonValue, field_validator, model_val
 
 from schemas.base import Contract
 
-
 Channel = Literal["web", "email", "product", "crm"]
 
 #: What kind of call produced the signal, in Segment's vocabulary (email and crm
@@ -72,7 +71,7 @@ class Account(Contract):
 class Signal(Contract):
     """One canonical inbound event. See the module docstring for the contract."""
 
-    schema_version: Literal[1] = SIGNAL_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     event_id: str = Field(min_length=1, max_length=256)
     channel: Channel
     type: SignalType = "track"

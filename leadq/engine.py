@@ -1,0 +1,176 @@
+"""The engine's core: ``apply(lead, account, signal, rules) -> Outcome``.
+
+Pure: no I/O, no clock (time comes from the event), inputs are never mutated. Given the
+lead's and its account's state, one signal yields their new states and the explained
+transitions it causes. Contract:
+
+- A repeated ``event_id`` within the dedupe window changes nothing (``duplicate``).
+- Decay-driven moves due at or before the event's time fire first, at their own times,
+  exactly as the stream's timer would have fired them.
+- An event older than the late-event horizon behind the lead's newest event is recorded
+  but not scored (``too_late``). A late event within it adds its decayed points; stages
+  are judged at the lead's newest event time, so it never creates a transition in the
+  past.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from leadq.compiled import CompiledRules
+from leadq.explain import trim
+from leadq.intent import apply_match, match_intent, prune_caps
+from leadq.profile import Profile, build_profile
+from leadq.stages import evaluate_account, evaluate_lead, fire_account_decay, fire_lead_decay
+from leadq.state import AccountState, LeadState, Member, merge_traits
+from leadq.transitions import Move, account_transition, lead_transition
+from schemas.signal import Signal
+from schemas.transition import TransitionData
+
+Status = Literal["applied", "duplicate", "too_late", "account_only"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    lead: LeadState | None
+    account: AccountState | None
+    transitions: tuple[TransitionData, ...]
+    status: Status
+
+
+def apply(
+    lead: LeadState | None,
+    account: AccountState | None,
+    signal: Signal,
+    rules: CompiledRules,
+    lead_id: str | None = None,
+) -> Outcome:
+    """Apply one signal to a lead (``None``: a new lead called ``lead_id``) and its account.
+
+    ``account`` must be the state of the account the lead belongs to after this signal
+    (see ``leadq.identity.account_key``), or ``None`` for a lead without one.
+    """
+    if lead is None and lead_id is None:
+        return _apply_account_only(account, signal, rules)
+    lead = lead.clone() if lead is not None else LeadState(lead_id=lead_id or "")
+    account = account.clone() if account is not None else None
+    at_ms = signal.occurred_ms
+    if signal.event_id in lead.seen:
+        return Outcome(lead, account, (), "duplicate")
+    transitions = list(fire_due(lead, account, at_ms, rules))
+    if lead.latest_ms is not None and at_ms < lead.latest_ms - rules.late_horizon_ms:
+        _remember(lead, signal, rules)
+        return Outcome(lead, account, tuple(transitions), "too_late")
+    _remember(lead, signal, rules)
+    _absorb_facts(lead, account, signal, rules)
+    hand_raises, engaged = _score_intent(lead, account, signal, rules)
+    profile = _refresh(lead, account, at_ms if engaged else None, rules)
+    moves = evaluate_lead(lead, profile, signal, hand_raises, rules)
+    transitions += [lead_transition(m, lead, account, profile, rules) for m in moves]
+    if account is not None:
+        moves = evaluate_account(account, rules, signal.event_id)
+        transitions += [account_transition(m, account, rules) for m in moves]
+    return Outcome(lead, account, tuple(transitions), "applied")
+
+
+def fire_due(
+    lead: LeadState, account: AccountState | None, until_ms: int, rules: CompiledRules
+) -> list[TransitionData]:
+    """Fire (in place) every decay-driven move of the lead and account due by ``until_ms``."""
+    transitions = fire_lead(lead, account, until_ms, rules)
+    if account is not None:
+        transitions += fire_account(account, until_ms, rules)
+    return transitions
+
+
+def fire_lead(
+    lead: LeadState, account: AccountState | None, until_ms: int, rules: CompiledRules
+) -> list[TransitionData]:
+    """Fire (in place) the lead's decay-driven moves due by ``until_ms``; the account
+    only informs the profile and the explanation."""
+    profile = build_profile(lead, account, rules)
+    moves = fire_lead_decay(lead, profile, until_ms, rules)
+    return [lead_transition(m, lead, account, profile, rules) for m in moves]
+
+
+def fire_account(
+    account: AccountState, until_ms: int, rules: CompiledRules
+) -> list[TransitionData]:
+    """Fire (in place) the account's decay-driven cooling if due by ``until_ms``."""
+    moves: list[Move] = fire_account_decay(account, until_ms, rules)
+    return [account_transition(m, account, rules) for m in moves]
+
+
+def _apply_account_only(
+    account: AccountState | None, signal: Signal, rules: CompiledRules
+) -> Outcome:
+    """A ``group`` call naming only an account: record its firmographics."""
+    if account is None:
+        return Outcome(None, None, (), "account_only")
+    account = account.clone()
+    merge_traits(account.traits, signal.traits, signal.occurred_ms)
+    account.domain = account.domain or signal.account.domain
+    return Outcome(None, account, (), "account_only")
+
+
+def _remember(lead: LeadState, signal: Signal, rules: CompiledRules) -> None:
+    """Record the event id for de-duplication and forget ids past the dedupe window."""
+    lead.seen[signal.event_id] = signal.occurred_ms
+    newest = max(lead.latest_ms or signal.occurred_ms, signal.occurred_ms)
+    oldest = newest - rules.dedupe_window_ms
+    if len(lead.seen) > 1 and min(lead.seen.values()) < oldest:
+        lead.seen = {e: t for e, t in lead.seen.items() if t >= oldest}
+
+
+def _absorb_facts(
+    lead: LeadState, account: AccountState | None, signal: Signal, rules: CompiledRules
+) -> None:
+    """Identity, traits, answers and event times carried by the signal."""
+    at_ms = signal.occurred_ms
+    lead.email = signal.identity.email or lead.email
+    answer_fields = {a.field for a in rules.rules.answers}
+    answers = {k: v for k, v in signal.properties.items() if k in answer_fields}
+    if signal.type == "group" and account is not None:
+        merge_traits(account.traits, signal.traits, at_ms)
+        account.domain = account.domain or signal.account.domain
+    else:
+        merge_traits(lead.traits, signal.traits, at_ms)
+    merge_traits(lead.traits, answers, at_ms)
+    lead.latest_ms = max(lead.latest_ms or at_ms, at_ms)
+    if account is not None:
+        lead.account_id = account.account_id
+        account.latest_ms = max(account.latest_ms or at_ms, at_ms)
+        account.members.setdefault(lead.lead_id, Member(persona=rules.rules.default_persona))
+
+
+def _score_intent(
+    lead: LeadState, account: AccountState | None, signal: Signal, rules: CompiledRules
+) -> tuple[set[str], bool]:
+    """Score every matching intent rule; returns (matched rule ids, engaged?)."""
+    matches = match_intent(signal, rules)
+    for match in matches:
+        apply_match(lead, account, match, signal, rules)
+    # Engagement counts matching events before caps, so it does not depend on which
+    # events of a capped bucket happened to score first.
+    engaged = not signal.is_bot and any(m.points > 0 for m in matches)
+    return {m.rule_id for m in matches}, engaged
+
+
+def _refresh(
+    lead: LeadState, account: AccountState | None, engaged_ms: int | None, rules: CompiledRules
+) -> Profile:
+    """Recompute the profile, record engagement and persona, trim explanations and caps."""
+    profile = build_profile(lead, account, rules)
+    newest = lead.latest_ms or 0
+    if engaged_ms is not None:
+        lead.last_engaged_ms = max(lead.last_engaged_ms or engaged_ms, engaged_ms)
+    trim(lead.contributions, newest, rules)
+    prune_caps(lead, newest - rules.late_horizon_ms, rules)
+    if account is not None:
+        member = account.members[lead.lead_id]
+        member.persona = profile.persona
+        if engaged_ms is not None:
+            member.last_engaged_ms = max(member.last_engaged_ms or engaged_ms, engaged_ms)
+        trim(account.contributions, account.latest_ms or newest, rules)
+    return profile

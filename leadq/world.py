@@ -1,0 +1,110 @@
+"""An in-memory store of every lead and account: what ``leadq replay`` runs on.
+
+It resolves identities, merges stitched leads, keeps accounts' memberships, and keeps a
+schedule of decay-driven due times (a heap, like the stream's sorted set of due times)
+so that ``advance(t)`` fires exactly the transitions a timer would have fired by ``t``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from leadq.compiled import CompiledRules
+from leadq.engine import Outcome, apply, fire_account, fire_lead
+from leadq.identity import account_key, identity_keys, previous_keys, resolve
+from leadq.merge import merge_leads
+from leadq.profile import build_profile
+from leadq.stages import account_due, lead_due
+from leadq.state import AccountState, LeadState
+from schemas.signal import Signal
+from schemas.transition import TransitionData
+
+
+@dataclass
+class World:
+    rules: CompiledRules
+    leads: dict[str, LeadState] = field(default_factory=dict)
+    accounts: dict[str, AccountState] = field(default_factory=dict)
+    index: dict[str, str] = field(default_factory=dict)
+    #: (due ms, "lead"|"account", id); stale entries are skipped when popped.
+    _due: list[tuple[int, str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def process(self, signal: Signal) -> list[TransitionData]:
+        """Apply one signal; returns the transitions it caused (after any due ones)."""
+        transitions = self.advance(signal.occurred_ms)
+        lead_id, absorbed = resolve(self.index, signal)
+        lead = self.leads.get(lead_id) if lead_id else None
+        account = self._account_for(signal, lead)
+        for other_id in absorbed:
+            lead = self._absorb(lead_id or "", lead, other_id, account)
+        outcome = apply(lead, account, signal, self.rules, lead_id=lead_id)
+        self._store(signal, lead_id, lead, outcome)
+        self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+        return transitions + list(outcome.transitions)
+
+    def advance(self, until_ms: int) -> list[TransitionData]:
+        """Fire every decay-driven transition due at or before ``until_ms``, in time order."""
+        fired: list[TransitionData] = []
+        while self._due and self._due[0][0] <= until_ms:
+            due_ms, entity, entity_id = heapq.heappop(self._due)
+            if entity == "lead" and entity_id in self.leads:
+                lead = self.leads[entity_id]
+                account = self.accounts.get(lead.account_id) if lead.account_id else None
+                fired += fire_lead(lead, account, due_ms, self.rules)
+                self._schedule_lead(lead, account)
+            elif entity == "account" and entity_id in self.accounts:
+                account = self.accounts[entity_id]
+                fired += fire_account(account, due_ms, self.rules)
+                self._schedule_account(account)
+        return fired
+
+    def _account_for(self, signal: Signal, lead: LeadState | None) -> AccountState | None:
+        current = lead.account_id if lead else None
+        key = account_key(signal, current, self.rules.free_mail)
+        if key is None:
+            return None
+        if current is not None and current != key and lead is not None:
+            self.accounts[current].members.pop(lead.lead_id, None)
+        domain = signal.account.domain if signal.account.id else key
+        return self.accounts.get(key) or AccountState(account_id=key, domain=domain)
+
+    def _absorb(
+        self,
+        survivor_id: str,
+        survivor: LeadState | None,
+        other_id: str,
+        account: AccountState | None,
+    ) -> LeadState:
+        other = self.leads.pop(other_id)
+        if other.account_id in self.accounts:
+            self.accounts[other.account_id].members.pop(other_id, None)
+        base = survivor or LeadState(lead_id=survivor_id)
+        for key, target in list(self.index.items()):
+            if target == other_id:
+                self.index[key] = survivor_id
+        return merge_leads(base, other, account, self.rules)
+
+    def _store(
+        self, signal: Signal, lead_id: str | None, lead: LeadState | None, outcome: Outcome
+    ) -> None:
+        if outcome.account is not None:
+            self.accounts[outcome.account.account_id] = outcome.account
+            self._schedule_account(outcome.account)
+        if lead_id is None or outcome.lead is None:
+            return
+        self.leads[lead_id] = outcome.lead
+        for key in identity_keys(signal) + [k for k in previous_keys(signal) if k in self.index]:
+            self.index[key] = lead_id
+        self._schedule_lead(outcome.lead, outcome.account)
+
+    def _schedule_lead(self, lead: LeadState, account: AccountState | None) -> None:
+        due = lead_due(lead, build_profile(lead, account, self.rules), self.rules)
+        if due is not None:
+            heapq.heappush(self._due, (due, "lead", lead.lead_id))
+
+    def _schedule_account(self, account: AccountState) -> None:
+        due = account_due(account, self.rules)
+        if due is not None:
+            heapq.heappush(self._due, (due, "account", account.account_id))

@@ -1,0 +1,132 @@
+"""Stage transitions on the routing topic: CloudEvents 1.0, structured JSON mode.
+
+Contract: one message per transition; Kafka key = ``partitionkey`` = the lead id (the
+account id for account transitions). ``id`` is deterministic — the same transition
+computed twice (a replay, a worker restart) has the same id — so consumers de-duplicate
+on it; delivery is at least once. ``data`` explains the decision without any other
+system: stages, scores, the top contributing signals with their decayed weights, the
+triggering event and the rules version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, JsonValue
+
+from schemas.base import Contract
+
+Entity = Literal["lead", "account"]
+#: ``lifecycle``: known → mql → sql, recycled, disqualified; ``product``: none → pql →
+#: pql_lapsed; ``account``: unengaged → mqa → cooling.
+Track = Literal["lifecycle", "product", "account"]
+LifecycleStage = Literal["known", "mql", "sql", "recycled", "disqualified"]
+ProductStage = Literal["none", "pql", "pql_lapsed"]
+AccountStage = Literal["unengaged", "mqa", "cooling"]
+Stage = LifecycleStage | ProductStage | AccountStage
+
+TRANSITION_SCHEMA_VERSION = 1
+CLOUDEVENT_SOURCE = "/leadq/qualifier"
+
+
+class Contributor(Contract):
+    """One scored signal and what it is worth at the transition's time."""
+
+    rule_id: str
+    event_id: str
+    category: str
+    points: float
+    occurred_at: AwareDatetime
+    weight: float
+    #: The person whose event it was (account transitions list several people).
+    lead_id: str
+
+
+class Fit(Contract):
+    score: float
+    grade: Literal["A", "B", "C", "D", "F"]
+    #: Named reasons of hard disqualifiers that currently match.
+    disqualifiers: tuple[str, ...] = ()
+
+
+class AccountContext(Contract):
+    account_id: str
+    domain: str | None = None
+    stage: AccountStage
+    intent_score: float
+    engaged_people: int
+    personas: tuple[str, ...]
+
+
+class TransitionData(Contract):
+    """The ``data`` of a transition CloudEvent."""
+
+    schema_version: Literal[1] = 1
+    entity: Entity
+    entity_id: str
+    track: Track
+    stage_from: Stage
+    stage_to: Stage
+    #: Why, in one human sentence.
+    reason: str
+    #: The score the stage rule compared, at ``at`` (fit + answers + intent for MQL).
+    score: float
+    threshold: float | None = None
+    fit: Fit | None = None
+    answers: dict[str, JsonValue] = Field(default_factory=dict)
+    answers_score: float = 0.0
+    intent_score: float
+    intent_by_category: dict[str, float]
+    top_signals: tuple[Contributor, ...]
+    #: The event that caused it; ``None`` for decay-driven transitions.
+    trigger_event_id: str | None
+    account: AccountContext | None = None
+    rules_version: str
+    at: AwareDatetime
+
+
+class TransitionEvent(Contract):
+    """A CloudEvents 1.0 envelope (structured JSON mode) around ``TransitionData``."""
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str
+    source: str = CLOUDEVENT_SOURCE
+    type: str = Field(pattern=r"^io\.leadq\.(lead|account)\.[a-z_]+$")
+    time: AwareDatetime
+    subject: str
+    partitionkey: str
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: TransitionData
+
+
+def transition_id(data: TransitionData) -> str:
+    """Deterministic id: the same entity, move, time and trigger give the same id."""
+    parts = (
+        data.entity,
+        data.entity_id,
+        data.track,
+        data.stage_from,
+        data.stage_to,
+        data.at.isoformat(),
+        data.trigger_event_id or "decay",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def to_cloudevent(data: TransitionData) -> TransitionEvent:
+    """Wrap transition data in its CloudEvents envelope."""
+    return TransitionEvent(
+        id=transition_id(data),
+        type=f"io.leadq.{data.entity}.{data.stage_to}",
+        time=data.at,
+        subject=data.entity_id,
+        partitionkey=data.entity_id,
+        data=data,
+    )
+
+
+def ms_to_datetime(epoch_ms: int) -> datetime:
+    """Engine time (epoch ms) as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
