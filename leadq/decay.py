@@ -40,8 +40,15 @@ def decayed_points(points: float, earned_ms: int, t_ms: int, half_life_ms: int) 
 
 
 def total_at(terms: Sequence[Decayed], t_ms: int, base: float = 0.0) -> float:
-    """``base`` plus every term read at ``t_ms``."""
-    return base + sum(term.value_at(t_ms) for term in terms)
+    """``base`` plus every term read at ``t_ms``, added left to right.
+
+    A plain loop, not ``sum()``: Python 3.12's ``sum`` compensates rounding, and the Lua
+    fast path must be able to reproduce the same floating-point result exactly.
+    """
+    total = 0.0
+    for term in terms:
+        total += term.value_at(t_ms)
+    return base + total
 
 
 def falls_below_at(
@@ -72,9 +79,15 @@ def falls_below_at(
 def _upper_bound(positive: Sequence[Decayed], margin: float) -> int:
     """A time by which the positive terms alone sum below ``margin`` (> 0)."""
     share = margin / len(positive)
-    return max(
-        t.at_ms + math.ceil(t.half_life_ms * math.log2(t.value / share)) + 1 for t in positive
-    )
+    return max(_below_share_at(t, share) for t in positive)
+
+
+def _below_share_at(term: Decayed, share: float) -> int:
+    """A time from which ``term`` stays below ``share`` (> 0)."""
+    if term.value <= share:
+        return term.at_ms + 1
+    # log(x)/log(2), not log2: the Lua fast path has only the natural log.
+    return term.at_ms + math.ceil(term.half_life_ms * (math.log(term.value / share) / math.log(2.0))) + 1
 
 
 def _bisect(terms: Sequence[Decayed], base: float, threshold: float, low: int, high: int) -> int:

@@ -21,9 +21,18 @@ from typing import Literal
 from leadq.compiled import CompiledRules
 from leadq.explain import trim
 from leadq.intent import apply_match, match_intent, prune_caps
-from leadq.profile import Profile, build_profile
-from leadq.stages import evaluate_account, evaluate_lead, fire_account_decay, fire_lead_decay
-from leadq.state import AccountState, LeadState, Member, merge_traits
+from leadq.profile import build_profile
+from leadq.profile_model import Profile
+from leadq.stages import (
+    account_due,
+    cool_down,
+    evaluate_account,
+    evaluate_lead,
+    fire_account_decay,
+    fire_lead_decay,
+    lead_due,
+)
+from leadq.state import AccountState, LeadState, Member, later, merge_traits
 from leadq.transitions import Move, account_transition, lead_transition
 from schemas.signal import Signal
 from schemas.transition import TransitionData
@@ -63,10 +72,11 @@ def apply(
         _remember(lead, signal, rules)
         return Outcome(lead, account, tuple(transitions), "too_late")
     _remember(lead, signal, rules)
+    cool_down(lead, later(lead.latest_ms, at_ms), rules)
     _absorb_facts(lead, account, signal, rules)
     hand_raises, engaged = _score_intent(lead, account, signal, rules)
     profile = _refresh(lead, account, at_ms if engaged else None, rules)
-    moves = evaluate_lead(lead, profile, signal, hand_raises, rules)
+    moves = evaluate_lead(lead, profile, signal, hand_raises, engaged, rules)
     transitions += [lead_transition(m, lead, account, profile, rules) for m in moves]
     if account is not None:
         moves = evaluate_account(account, rules, signal.event_id)
@@ -77,11 +87,22 @@ def apply(
 def fire_due(
     lead: LeadState, account: AccountState | None, until_ms: int, rules: CompiledRules
 ) -> list[TransitionData]:
-    """Fire (in place) every decay-driven move of the lead and account due by ``until_ms``."""
-    transitions = fire_lead(lead, account, until_ms, rules)
-    if account is not None:
-        transitions += fire_account(account, until_ms, rules)
-    return transitions
+    """Fire (in place) every decay-driven move of the lead and account due by ``until_ms``,
+    in time order (the account first on a tie), so each explanation sees the other's
+    stage as it was at that moment."""
+    transitions: list[TransitionData] = []
+    profile = lead.profile or build_profile(lead, account, rules)
+    while True:
+        lead_at = lead_due(lead, profile, rules)
+        account_at = account_due(account, rules) if account is not None else None
+        if account is not None and account_at is not None and account_at <= until_ms and (
+            lead_at is None or account_at <= lead_at
+        ):
+            transitions += fire_account(account, account_at, rules)
+        elif lead_at is not None and lead_at <= until_ms:
+            transitions += fire_lead(lead, account, lead_at, rules)
+        else:
+            return transitions
 
 
 def fire_lead(
@@ -89,7 +110,7 @@ def fire_lead(
 ) -> list[TransitionData]:
     """Fire (in place) the lead's decay-driven moves due by ``until_ms``; the account
     only informs the profile and the explanation."""
-    profile = build_profile(lead, account, rules)
+    profile = lead.profile or build_profile(lead, account, rules)
     moves = fire_lead_decay(lead, profile, until_ms, rules)
     return [lead_transition(m, lead, account, profile, rules) for m in moves]
 
@@ -117,7 +138,7 @@ def _apply_account_only(
 def _remember(lead: LeadState, signal: Signal, rules: CompiledRules) -> None:
     """Record the event id for de-duplication and forget ids past the dedupe window."""
     lead.seen[signal.event_id] = signal.occurred_ms
-    newest = max(lead.latest_ms or signal.occurred_ms, signal.occurred_ms)
+    newest = later(lead.latest_ms, signal.occurred_ms)
     oldest = newest - rules.dedupe_window_ms
     if len(lead.seen) > 1 and min(lead.seen.values()) < oldest:
         lead.seen = {e: t for e, t in lead.seen.items() if t >= oldest}
@@ -137,10 +158,10 @@ def _absorb_facts(
     else:
         merge_traits(lead.traits, signal.traits, at_ms)
     merge_traits(lead.traits, answers, at_ms)
-    lead.latest_ms = max(lead.latest_ms or at_ms, at_ms)
+    lead.latest_ms = later(lead.latest_ms, at_ms)
     if account is not None:
         lead.account_id = account.account_id
-        account.latest_ms = max(account.latest_ms or at_ms, at_ms)
+        account.latest_ms = later(account.latest_ms, at_ms)
         account.members.setdefault(lead.lead_id, Member(persona=rules.rules.default_persona))
 
 
@@ -162,15 +183,16 @@ def _refresh(
 ) -> Profile:
     """Recompute the profile, record engagement and persona, trim explanations and caps."""
     profile = build_profile(lead, account, rules)
-    newest = lead.latest_ms or 0
+    lead.profile = profile
+    newest = later(lead.latest_ms, 0)
     if engaged_ms is not None:
-        lead.last_engaged_ms = max(lead.last_engaged_ms or engaged_ms, engaged_ms)
+        lead.last_engaged_ms = later(lead.last_engaged_ms, engaged_ms)
     trim(lead.contributions, newest, rules)
     prune_caps(lead, newest - rules.late_horizon_ms, rules)
     if account is not None:
         member = account.members[lead.lead_id]
         member.persona = profile.persona
         if engaged_ms is not None:
-            member.last_engaged_ms = max(member.last_engaged_ms or engaged_ms, engaged_ms)
-        trim(account.contributions, account.latest_ms or newest, rules)
+            member.last_engaged_ms = later(member.last_engaged_ms, engaged_ms)
+        trim(account.contributions, later(account.latest_ms, newest), rules)
     return profile

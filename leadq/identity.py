@@ -1,11 +1,11 @@
 """Identity resolution: which lead a signal belongs to, and which account a lead joins.
 
-Keys are ``u:<user id>``, ``e:<email>`` and ``a:<anonymous id>``. A lead's id is its
-first key in that order of preference when it is created; later keys point at it. When
-one signal names keys of two different leads (an ``identify`` or ``alias`` stitching an
-anonymous visitor to a known person), they merge into the one whose id is preferred
-(``u:`` over ``e:`` over ``a:``, then the smaller id), so the survivor does not depend on
-which of them was seen first.
+Keys are ``u:<user id>``, ``e:<email>`` and ``a:<anonymous id>``. A lead's id is always
+the most preferred key seen for that person (``u:`` over ``e:`` over ``a:``, then the
+smaller id). When a signal names keys of two different leads (an ``identify`` or
+``alias`` stitching an anonymous visitor to a known person), or a more preferred key
+than its lead's id (an anonymous visitor identifying), the leads merge into the one with
+the preferred id, so the survivor never depends on which was seen first.
 """
 
 from __future__ import annotations
@@ -50,14 +50,19 @@ def resolve(index: Mapping[str, str], signal: Signal) -> tuple[str | None, list[
     if not keys:
         return None, []
     known = {index[k] for k in keys + previous_keys(signal) if k in index}
-    if not known:
-        return keys[0], []
-    survivor, *absorbed = sorted(known, key=lead_preference)
-    return survivor, absorbed
+    candidates = known | ({keys[0]} if keys[0] not in index else set())
+    survivor = min(candidates, key=lead_preference)
+    return survivor, sorted(known - {survivor}, key=lead_preference)
 
 
 def email_domain(email: str | None) -> str | None:
     return email.rpartition("@")[2] if email else None
+
+
+def domain_candidate(signal: Signal, free_mail: frozenset[str]) -> str | None:
+    """The company domain the signal suggests, unless it is a free-mail domain."""
+    domain = signal.account.domain or email_domain(signal.identity.email)
+    return domain if domain and domain not in free_mail else None
 
 
 def account_key(signal: Signal, current: str | None, free_mail: frozenset[str]) -> str | None:
@@ -65,13 +70,12 @@ def account_key(signal: Signal, current: str | None, free_mail: frozenset[str]) 
 
     An explicit account id (a ``group`` call, or ``context.groupId``) wins and moves the
     lead; otherwise the lead keeps its account; otherwise its email's company domain,
-    unless that is a free-mail domain (those never form accounts).
+    unless that is a free-mail domain (those never form accounts). ``current`` is the
+    lead's account, or for a merge the first absorbed lead's when the survivor has none.
     """
-    if signal.account.id:
-        return signal.account.id
-    if current is not None:
-        return current
-    domain = signal.account.domain or email_domain(signal.identity.email)
-    if domain and domain not in free_mail:
-        return domain
-    return None
+    return signal.account.id or current or domain_candidate(signal, free_mail)
+
+
+def new_account_domain(signal: Signal, account_id: str) -> str | None:
+    """The domain recorded for a newly seen account."""
+    return signal.account.domain if signal.account.id else account_id

@@ -2,31 +2,22 @@
 
 Decayed terms add exactly, capped awards are re-capped (earliest win, displaced points
 taken back), traits keep the newest value per name, and the lifecycle stage is the more
-advanced of the two. The merged lead is then judged by the signal that revealed the
-match, like any other.
+advanced of the two. The absorbed lead must already have left its account; the
+survivor's account gains what the absorbed lead brings. The merged lead is then judged
+by the signal that revealed the match, like any other.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from leadq.compiled import CompiledRules
-from leadq.decay import Decayed
 from leadq.explain import trim
 from leadq.intent import add_points
-from leadq.state import AccountState, Award, LeadState
+from leadq.membership import shift_terms
+from leadq.state import AccountState, Award, Contribution, LeadState, later
 
 _STAGE_RANK = {"known": 0, "recycled": 1, "mql": 2, "sql": 3}
-
-
-def _combine(terms: dict[str, Decayed], others: dict[str, Decayed]) -> None:
-    for category, other in others.items():
-        mine = terms.get(category)
-        if mine is None:
-            terms[category] = other
-            continue
-        at_ms = max(mine.at_ms, other.at_ms)
-        terms[category] = Decayed(
-            mine.value_at(at_ms) + other.value_at(at_ms), at_ms, mine.half_life_ms
-        )
 
 
 def _recap(lead: LeadState, absorbed: LeadState, rules: CompiledRules) -> list[tuple[str, Award]]:
@@ -43,27 +34,41 @@ def _recap(lead: LeadState, absorbed: LeadState, rules: CompiledRules) -> list[t
     return displaced
 
 
+def _without(contributions: list[Contribution], dropped: set[tuple[str, str]]) -> list[Contribution]:
+    return [c for c in contributions if (c.rule_id, c.event_id) not in dropped]
+
+
 def merge_leads(
     survivor: LeadState,
     absorbed: LeadState,
     account: AccountState | None,
     rules: CompiledRules,
 ) -> LeadState:
-    """``survivor`` with ``absorbed`` folded in; ``account`` (the survivor's) gains the
-    absorbed lead's intent when that lead was not already counted in it. Mutates
-    ``account`` in place; returns a new lead."""
+    """``survivor`` with ``absorbed`` folded in (a new lead); ``account``, the survivor's,
+    gains the absorbed lead's intent and explanations (mutated in place)."""
     lead = survivor.clone()
-    _combine(lead.intent, absorbed.intent)
-    if account is not None and absorbed.account_id != account.account_id:
-        _combine(account.intent, absorbed.intent)
-        account.contributions += absorbed.contributions
+    brought = [replace(c, lead_id=lead.lead_id) for c in absorbed.contributions]
+    shift_terms(lead.intent, absorbed.intent, 1.0)
+    lead.contributions += [c for c in brought if c not in lead.contributions]
+    if account is not None:
+        shift_terms(account.intent, absorbed.intent, 1.0)
+        account.contributions += [c for c in brought if c not in account.contributions]
+    dropped: set[tuple[str, str]] = set()
     for rule_id, (at_ms, event_id, category) in _recap(lead, absorbed, rules):
         points = rules.intent_by_id[rule_id].rule.points
         add_points(lead.intent, category, -points, at_ms, rules)
         if account is not None:
             add_points(account.intent, category, -points, at_ms, rules)
-        lead.contributions = [c for c in lead.contributions if c.event_id != event_id]
-    lead.contributions += [c for c in absorbed.contributions if c not in lead.contributions]
+        dropped.add((rule_id, event_id))
+    lead.contributions = _without(lead.contributions, dropped)
+    if account is not None:
+        account.contributions = _without(account.contributions, dropped)
+    _merge_facts(lead, absorbed)
+    trim(lead.contributions, later(lead.latest_ms, 0), rules)
+    return lead
+
+
+def _merge_facts(lead: LeadState, absorbed: LeadState) -> None:
     for name, (value, at_ms) in absorbed.traits.items():
         if name not in lead.traits or at_ms > lead.traits[name][1]:
             lead.traits[name] = (value, at_ms)
@@ -71,15 +76,14 @@ def merge_leads(
     lead.latest_ms = _max(lead.latest_ms, absorbed.latest_ms)
     lead.last_engaged_ms = _max(lead.last_engaged_ms, absorbed.last_engaged_ms)
     lead.email = lead.email or absorbed.email
-    lead.account_id = lead.account_id or absorbed.account_id
     if _STAGE_RANK.get(absorbed.stage, -1) > _STAGE_RANK.get(lead.stage, -1):
         lead.stage, lead.stage_since_ms = absorbed.stage, absorbed.stage_since_ms
     if "crm" in (lead.disqualified_by, absorbed.disqualified_by):
         lead.stage, lead.disqualified_by = "disqualified", "crm"
     if absorbed.product_stage == "pql":
         lead.product_stage = "pql"
-    trim(lead.contributions, lead.latest_ms or 0, rules)
-    return lead
+    lead.cooldown = lead.cooldown or absorbed.cooldown
+    lead.profile = lead.profile or absorbed.profile
 
 
 def _max(a: int | None, b: int | None) -> int | None:

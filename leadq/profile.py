@@ -6,34 +6,21 @@ stored, so a rules change applies to every lead at its next event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from leadq.compiled import CompiledRules
+from leadq.profile_model import Profile
 from leadq.state import AccountState, LeadState
 
 GRADE_ORDER = "ABCDF"
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    fit_score: float
-    grade: str
-    #: (disqualifier id, reason) for every hard disqualifier that matches.
-    disqualifiers: tuple[tuple[str, str], ...]
-    answers: dict[str, Any]
-    answers_score: float
-    persona: str
-
-    @property
-    def base_score(self) -> float:
-        """The part of the MQL score that does not decay: fit plus answers."""
-        return self.fit_score + self.answers_score
-
-
-def person_subject(lead: LeadState, account: AccountState | None) -> dict[str, Any]:
+def person_subject(
+    lead: LeadState, account: AccountState | None, free_mail: frozenset[str]
+) -> dict[str, Any]:
     """The view fit rules, disqualifiers and personas are matched against."""
     email = lead.email
+    domain = email.rpartition("@")[2] if email else None
     account_view: dict[str, Any] = {}
     if account is not None:
         account_view = account.trait_values()
@@ -41,7 +28,8 @@ def person_subject(lead: LeadState, account: AccountState | None) -> dict[str, A
     return {
         "traits": lead.trait_values(),
         "email": email,
-        "email_domain": email.rpartition("@")[2] if email else None,
+        "email_domain": domain,
+        "free_mail": domain in free_mail if domain else None,
         "account": account_view,
     }
 
@@ -68,7 +56,7 @@ def _answers(lead: LeadState, rules: CompiledRules) -> tuple[dict[str, Any], flo
 
 
 def build_profile(lead: LeadState, account: AccountState | None, rules: CompiledRules) -> Profile:
-    subject = person_subject(lead, account)
+    subject = person_subject(lead, account, rules.free_mail)
     fit_score = sum(points for _, points, matches in rules.fit if matches(subject))
     answers, answers_score = _answers(lead, rules)
     persona = next((pid for pid, matches in rules.personas if matches(subject)), None)

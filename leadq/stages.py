@@ -9,23 +9,18 @@ from __future__ import annotations
 
 from leadq.compiled import CompiledRules
 from leadq.decay import falls_below_at
-from leadq.profile import Profile, grade_at_least
+from leadq.profile import grade_at_least
+from leadq.profile_model import Profile
 from leadq.state import AccountState, LeadState
-from leadq.transitions import Move, engaged_members, intent_total
+from leadq.transitions import Move, category_terms, engaged_members, intent_total
 from schemas.rules import duration_ms
 from schemas.signal import Signal
 
 
 def _move(
-    lead: LeadState,
-    track: str,
-    to: str,
-    at_ms: int,
-    reason: str,
-    score: float,
-    threshold: float | None,
-    trigger: str | None,
-) -> Move:
+    lead: LeadState, track: str, to: str, at_ms: int, reason: str, score: float,
+    threshold: float | None, trigger: str | None,
+) -> Move:  # fmt: skip
     stage_from = lead.stage if track == "lifecycle" else lead.product_stage
     if track == "lifecycle":
         lead.stage, lead.stage_since_ms = to, at_ms
@@ -43,154 +38,113 @@ def _has_answers(profile: Profile, required: tuple[str, ...]) -> bool:
     return all(answer in profile.answers for answer in required)
 
 
-def _crm_moves(lead: LeadState, signal: Signal, at_ms: int, rules: CompiledRules) -> list[Move]:
+def _crm_moves(lead: LeadState, signal: Signal, score: float, at_ms: int,
+               rules: CompiledRules) -> list[Move]:  # fmt: skip
+    """Sales' word: disqualify (sticky), recycle (with a cool-down), or accept as SQL."""
     sql, name, trigger = rules.rules.stages.sql, signal.name, signal.event_id
-    if name in sql.disqualify_on_crm and lead.stage != "disqualified":
-        lead.disqualified_by = "crm"
-        return [_move(lead, "lifecycle", "disqualified", at_ms, f"crm: {name}", 0, None, trigger)]
+    reason = f"crm: {name}"
+    if name in sql.disqualify_on_crm:
+        lead.disqualified_by = "crm"  # sticky even if the rules already disqualified it
+        if lead.stage != "disqualified":
+            return [_move(lead, "lifecycle", "disqualified", at_ms, reason, score, None, trigger)]
+        return []
     if name in sql.recycle_on_crm and lead.stage in ("mql", "sql"):
-        return [_move(lead, "lifecycle", "recycled", at_ms, f"crm: {name}", 0, None, trigger)]
+        lead.cooldown = True
+        return [_move(lead, "lifecycle", "recycled", at_ms, reason, score, None, trigger)]
     if name in sql.on_crm and lead.stage not in ("sql", "disqualified"):
-        return [_move(lead, "lifecycle", "sql", at_ms, f"crm: {name}", 0, None, trigger)]
+        return [_move(lead, "lifecycle", "sql", at_ms, reason, score, None, trigger)]
     return []
 
 
-def _disqualifier_moves(lead: LeadState, profile: Profile, at_ms: int, trigger: str) -> list[Move]:
+def _disqualifier_moves(lead: LeadState, profile: Profile, score: float, at_ms: int,
+                        trigger: str) -> list[Move]:  # fmt: skip
     if profile.disqualifiers and lead.stage != "disqualified":
         lead.disqualified_by = "rules"
         names = ", ".join(f"{d} ({reason})" for d, reason in profile.disqualifiers)
-        return [
-            _move(
-                lead, "lifecycle", "disqualified", at_ms, f"disqualified: {names}", 0, None, trigger
-            )
-        ]
-    if (
-        not profile.disqualifiers
-        and lead.stage == "disqualified"
-        and lead.disqualified_by == "rules"
-    ):
+        reason = f"disqualified: {names}"
+        return [_move(lead, "lifecycle", "disqualified", at_ms, reason, score, None, trigger)]
+    lifted = lead.stage == "disqualified" and lead.disqualified_by == "rules"
+    if not profile.disqualifiers and lifted:
         lead.disqualified_by = None
-        return [
-            _move(
-                lead,
-                "lifecycle",
-                "known",
-                at_ms,
-                "no disqualifier matches any more",
-                0,
-                None,
-                trigger,
-            )
-        ]
+        reason = "no disqualifier matches any more"
+        return [_move(lead, "lifecycle", "known", at_ms, reason, score, None, trigger)]
     return []
 
 
-def _score_moves(
-    lead: LeadState,
-    profile: Profile,
-    at_ms: int,
-    hand_raises: set[str],
-    rules: CompiledRules,
-    trigger: str,
-) -> list[Move]:
+def _score_moves(lead: LeadState, profile: Profile, score: float, at_ms: int,
+                 hand_raises: set[str], engaged: bool, rules: CompiledRules,
+                 trigger: str) -> list[Move]:  # fmt: skip
     mql, sql = rules.rules.stages.mql, rules.rules.stages.sql
-    score = mql_score(lead, profile, at_ms, rules)
-    moves: list[Move] = []
-    if (
-        lead.stage in ("known", "recycled")
-        and score >= mql.enter
-        and grade_at_least(profile.grade, mql.min_grade)
+    if lead.cooldown and score < mql.exit:
+        lead.cooldown = False
+    # A recycled lead comes back only with new intent, and after a sales rejection only
+    # once it has cooled below the exit threshold: no instant bounce back to MQL.
+    eligible = lead.stage == "known" or (
+        lead.stage == "recycled" and engaged and not lead.cooldown
+    )
+    qualified = (
+        grade_at_least(profile.grade, mql.min_grade)
         and _has_answers(profile, mql.requires_answers)
-    ):
-        moves.append(
-            _move(
-                lead,
-                "lifecycle",
-                "mql",
-                at_ms,
-                f"score {score:.1f} reached MQL entry {mql.enter:g}",
-                score,
-                mql.enter,
-                trigger,
-            )
-        )
+    )
+    moves: list[Move] = []
+    if eligible and score >= mql.enter and qualified:
+        reason = f"score {score:.1f} reached MQL entry {mql.enter:g}"
+        moves.append(_move(lead, "lifecycle", "mql", at_ms, reason, score, mql.enter, trigger))
     elif lead.stage == "mql" and score < mql.exit:
-        moves.append(
-            _move(
-                lead,
-                "lifecycle",
-                "recycled",
-                at_ms,
-                f"score {score:.1f} fell below MQL exit {mql.exit:g}",
-                score,
-                mql.exit,
-                trigger,
-            )
-        )
+        reason = f"score {score:.1f} fell below MQL exit {mql.exit:g}"
+        moves.append(_move(lead, "lifecycle", "recycled", at_ms, reason, score, mql.exit, trigger))
     raised = sorted(hand_raises & set(sql.on_rules))
     if lead.stage == "mql" and raised and _has_answers(profile, sql.requires_answers):
-        moves.append(
-            _move(
-                lead,
-                "lifecycle",
-                "sql",
-                at_ms,
-                f"MQL raised a hand: {', '.join(raised)}",
-                score,
-                None,
-                trigger,
-            )
-        )
+        reason = f"MQL raised a hand: {', '.join(raised)}"
+        moves.append(_move(lead, "lifecycle", "sql", at_ms, reason, score, None, trigger))
     return moves
 
 
-def _product_moves(
-    lead: LeadState, at_ms: int, rules: CompiledRules, trigger: str | None
-) -> list[Move]:
+def _product_moves(lead: LeadState, at_ms: int, rules: CompiledRules, trigger: str | None,
+                   decayed: bool = False) -> list[Move]:  # fmt: skip
     pql = rules.rules.stages.pql
     if pql is None:
         return []
     score = intent_total(lead.intent, at_ms, pql.categories)
     if lead.product_stage != "pql" and score >= pql.enter:
-        return [
-            _move(
-                lead,
-                "product",
-                "pql",
-                at_ms,
-                f"product score {score:.1f} reached PQL entry {pql.enter:g}",
-                score,
-                pql.enter,
-                trigger,
-            )
-        ]
+        reason = f"product score {score:.1f} reached PQL entry {pql.enter:g}"
+        return [_move(lead, "product", "pql", at_ms, reason, score, pql.enter, trigger)]
     if lead.product_stage == "pql" and score < pql.exit:
-        return [
-            _move(
-                lead,
-                "product",
-                "pql_lapsed",
-                at_ms,
-                f"product score {score:.1f} fell below PQL exit {pql.exit:g}",
-                score,
-                pql.exit,
-                trigger,
-            )
-        ]
+        reason = (f"product score decayed below PQL exit {pql.exit:g}" if decayed
+                  else f"product score {score:.1f} fell below PQL exit {pql.exit:g}")
+        return [_move(lead, "product", "pql_lapsed", at_ms, reason, score, pql.exit, trigger)]
     return []
 
 
+def cool_down(lead: LeadState, at_ms: int, rules: CompiledRules) -> None:
+    """Lift a sales cool-down if the score had decayed below exit by ``at_ms`` (called
+    before a new event adds its points)."""
+    if lead.cooldown and lead.profile is not None:
+        if mql_score(lead, lead.profile, at_ms, rules) < rules.rules.stages.mql.exit:
+            lead.cooldown = False
+
+
 def evaluate_lead(
-    lead: LeadState, profile: Profile, signal: Signal, hand_raises: set[str], rules: CompiledRules
+    lead: LeadState,
+    profile: Profile,
+    signal: Signal,
+    hand_raises: set[str],
+    engaged: bool,
+    rules: CompiledRules,
 ) -> list[Move]:
-    """Stage changes caused by ``signal``, judged at the lead's newest event time."""
+    """Stage changes caused by ``signal``, judged at the lead's newest event time.
+
+    Every move carries the lead's MQL score at that time (also CRM and disqualifier
+    moves, whose rules compare no score, so readers still see where the lead stood).
+    """
     at_ms = lead.latest_ms if lead.latest_ms is not None else signal.occurred_ms
     trigger = signal.event_id
-    moves = _crm_moves(lead, signal, at_ms, rules) if signal.channel == "crm" else []
-    moves += _disqualifier_moves(lead, profile, at_ms, trigger)
+    score = mql_score(lead, profile, at_ms, rules)
+    moves = _crm_moves(lead, signal, score, at_ms, rules) if signal.channel == "crm" else []
+    moves += _disqualifier_moves(lead, profile, score, at_ms, trigger)
     if lead.stage == "disqualified":
         return moves
-    moves += _score_moves(lead, profile, at_ms, hand_raises, rules, trigger)
+    moves += _score_moves(lead, profile, score, at_ms, hand_raises, engaged, rules, trigger)
     return moves + _product_moves(lead, at_ms, rules, trigger)
 
 
@@ -201,18 +155,17 @@ def lead_due(lead: LeadState, profile: Profile, rules: CompiledRules) -> int | N
     mql, pql = rules.rules.stages.mql, rules.rules.stages.pql
     candidates = []
     if lead.stage == "mql":
-        terms = [t for c, t in lead.intent.items() if not mql.categories or c in mql.categories]
+        terms = category_terms(lead.intent, mql.categories)
         candidates.append(falls_below_at(terms, profile.base_score, mql.exit, lead.latest_ms))
     if pql is not None and lead.product_stage == "pql":
-        terms = [t for c, t in lead.intent.items() if c in pql.categories]
+        terms = category_terms(lead.intent, pql.categories)
         candidates.append(falls_below_at(terms, 0.0, pql.exit, lead.latest_ms))
     due = [c for c in candidates if c is not None]
     return min(due) if due else None
 
 
-def fire_lead_decay(
-    lead: LeadState, profile: Profile, until_ms: int, rules: CompiledRules
-) -> list[Move]:
+def fire_lead_decay(lead: LeadState, profile: Profile, until_ms: int,
+                    rules: CompiledRules) -> list[Move]:  # fmt: skip
     """Decay-driven moves due at or before ``until_ms``, each at its own due time."""
     moves: list[Move] = []
     mql = rules.rules.stages.mql
@@ -220,41 +173,23 @@ def fire_lead_decay(
         found = len(moves)
         score = mql_score(lead, profile, due, rules)
         if lead.stage == "mql" and score < mql.exit:
-            moves.append(
-                _move(
-                    lead,
-                    "lifecycle",
-                    "recycled",
-                    due,
-                    f"score decayed to {score:.1f}, below MQL exit {mql.exit:g}",
-                    score,
-                    mql.exit,
-                    None,
-                )
-            )
-        moves += _product_moves(lead, due, rules, None)
+            reason = f"score decayed below MQL exit {mql.exit:g}"
+            moves.append(_move(lead, "lifecycle", "recycled", due, reason, score, mql.exit, None))
+        moves += _product_moves(lead, due, rules, None, decayed=True)
         if len(moves) == found:  # cannot happen with exact arithmetic; never spin
             break
     return moves
 
 
-def _account_move(
-    account: AccountState,
-    to: str,
-    at_ms: int,
-    reason: str,
-    score: float,
-    threshold: float,
-    trigger: str | None,
-) -> Move:
+def _account_move(account: AccountState, to: str, at_ms: int, reason: str, score: float,
+                  threshold: float, trigger: str | None) -> Move:  # fmt: skip
     move = Move("account", account.stage, to, at_ms, reason, score, threshold, trigger)
     account.stage, account.stage_since_ms = to, at_ms
     return move
 
 
-def evaluate_account(
-    account: AccountState, rules: CompiledRules, trigger: str | None
-) -> list[Move]:
+def evaluate_account(account: AccountState, rules: CompiledRules,
+                     trigger: str | None) -> list[Move]:  # fmt: skip
     """MQA entry (score, engaged people, personas) or cooling, at the account's newest time."""
     mqa = rules.rules.stages.mqa
     if mqa is None or account.latest_ms is None:
@@ -263,30 +198,15 @@ def evaluate_account(
     score = intent_total(account.intent, at_ms, mqa.categories)
     if account.stage == "mqa":
         if score < mqa.exit:
-            return [
-                _account_move(
-                    account,
-                    "cooling",
-                    at_ms,
-                    f"account score {score:.1f} fell below MQA exit {mqa.exit:g}",
-                    score,
-                    mqa.exit,
-                    trigger,
-                )
-            ]
+            reason = f"account score {score:.1f} fell below MQA exit {mqa.exit:g}"
+            return [_account_move(account, "cooling", at_ms, reason, score, mqa.exit, trigger)]
         return []
     engaged = engaged_members(account, at_ms, duration_ms(mqa.engaged_window))
     personas = {account.members[m].persona for m in engaged}
-    if (
-        score >= mqa.enter
-        and len(engaged) >= mqa.min_engaged_people
-        and len(personas) >= mqa.min_personas
-        and set(mqa.required_personas) <= personas
-    ):
-        reason = (
-            f"account score {score:.1f} reached MQA entry {mqa.enter:g} with "
-            f"{len(engaged)} engaged people ({', '.join(sorted(personas))})"
-        )
+    if (score >= mqa.enter and len(engaged) >= mqa.min_engaged_people
+            and len(personas) >= mqa.min_personas and set(mqa.required_personas) <= personas):
+        reason = (f"account score {score:.1f} reached MQA entry {mqa.enter:g} with "
+                  f"{len(engaged)} engaged people ({', '.join(sorted(personas))})")
         return [_account_move(account, "mqa", at_ms, reason, score, mqa.enter, trigger)]
     return []
 
@@ -296,7 +216,7 @@ def account_due(account: AccountState, rules: CompiledRules) -> int | None:
     mqa = rules.rules.stages.mqa
     if mqa is None or account.stage != "mqa" or account.latest_ms is None:
         return None
-    terms = [t for c, t in account.intent.items() if not mqa.categories or c in mqa.categories]
+    terms = category_terms(account.intent, mqa.categories)
     return falls_below_at(terms, 0.0, mqa.exit, account.latest_ms)
 
 
@@ -306,14 +226,5 @@ def fire_account_decay(account: AccountState, until_ms: int, rules: CompiledRule
     if due is None or due > until_ms or mqa is None:
         return []
     score = intent_total(account.intent, due, mqa.categories)
-    return [
-        _account_move(
-            account,
-            "cooling",
-            due,
-            f"account score decayed to {score:.1f}, below MQA exit {mqa.exit:g}",
-            score,
-            mqa.exit,
-            None,
-        )
-    ]
+    reason = f"account score decayed below MQA exit {mqa.exit:g}"
+    return [_account_move(account, "cooling", due, reason, score, mqa.exit, None)]

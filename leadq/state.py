@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadq.decay import Decayed
+from leadq.profile_model import Profile
 
 #: (event time ms, event id, decay category): one event that scored under a capped rule.
 #: Ordered by time then id, which decides which events of a full bucket score.
@@ -60,6 +61,12 @@ class LeadState:
     #: event id → event time, for de-duplication within the dedupe window.
     seen: dict[str, int] = field(default_factory=dict)
     last_engaged_ms: int | None = None
+    #: Set when sales recycled the lead: it must cool below the MQL exit before it can
+    #: become an MQL again.
+    cooldown: bool = False
+    #: The profile as of the lead's last applied event: decay-driven moves and due times
+    #: use it, so they depend only on the lead's own history.
+    profile: Profile | None = None
 
     def clone(self) -> LeadState:
         return copy.deepcopy(self)
@@ -87,9 +94,20 @@ class AccountState:
         return {name: value for name, (value, _) in self.traits.items()}
 
 
+def later(current: int | None, at_ms: int) -> int:
+    """The later of an optional time and a time (``None`` means never; 0 is a time)."""
+    return at_ms if current is None else max(current, at_ms)
+
+
 def merge_traits(traits: dict[str, tuple[Any, int]], new: dict[str, Any], at_ms: int) -> None:
-    """Set each new trait unless a newer event already set it (order-independent)."""
+    """Set each new trait unless a newer event already set it (order-independent).
+
+    ``None`` carries no information and is skipped (it cannot be stored in Redis's
+    MessagePack tables, and skipping keeps both paths equal).
+    """
     for name, value in new.items():
+        if value is None:
+            continue
         current = traits.get(name)
         if current is None or at_ms >= current[1]:
             traits[name] = (value, at_ms)

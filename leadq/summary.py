@@ -6,8 +6,7 @@ from collections import Counter
 
 from leadq.profile import build_profile
 from leadq.replay import ReplayResult
-from leadq.transitions import engaged_members, intent_total
-from schemas.rules import duration_ms
+from leadq.transitions import engaged_members, engaged_window_ms, intent_total
 from schemas.transition import ms_to_datetime
 
 
@@ -45,7 +44,7 @@ def render_summary(result: ReplayResult) -> str:
             f"{profile.answers_score:>9.1f}{intent:>9.1f}{-negative_total:>9.1f}"
         )
     lines.append(f"{'account':<36}{'stage':<14}{'engaged':>8}{'intent':>9}")
-    window = duration_ms(rules.rules.stages.mqa.engaged_window) if rules.rules.stages.mqa else 0
+    window = engaged_window_ms(rules)
     for account in sorted(world.accounts.values(), key=lambda a: a.account_id):
         engaged = len(engaged_members(account, at_ms, window))
         lines.append(

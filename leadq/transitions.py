@@ -1,28 +1,40 @@
-"""Build explained ``TransitionData`` records from engine state."""
+"""Build explained ``TransitionData`` records from engine state.
+
+``build_transition`` is the one place raw numbers become the wire record (rounding
+included); the engine and the Lua fast path's decoder both go through it, so their
+outputs are comparable field by field.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from leadq.compiled import CompiledRules
-from leadq.decay import Decayed
-from leadq.explain import top_contributors
-from leadq.profile import Profile
+from leadq.decay import Decayed, total_at
+from leadq.explain import RawContributor, contributor, top_contributors
+from leadq.profile_model import Profile
 from leadq.state import AccountState, LeadState
 from schemas.transition import AccountContext, Fit, TransitionData, ms_to_datetime
+
+DEFAULT_ENGAGED_WINDOW_MS = 30 * 86_400_000
+
+
+def category_terms(terms: dict[str, Decayed], categories: tuple[str, ...] = ()) -> list[Decayed]:
+    """The terms of ``categories`` (all if empty), in sorted category order.
+
+    Sorted so the sum's floating-point rounding is the same in the Lua fast path.
+    """
+    return [terms[c] for c in sorted(terms) if not categories or c in categories]
 
 
 def intent_total(terms: dict[str, Decayed], at_ms: int, categories: tuple[str, ...] = ()) -> float:
     """Sum of the decayed intent terms at ``at_ms`` (only ``categories`` if given)."""
-    return sum(
-        term.value_at(at_ms)
-        for category, term in terms.items()
-        if not categories or category in categories
-    )
+    return total_at(category_terms(terms, categories), at_ms)
 
 
 def intent_by_category(terms: dict[str, Decayed], at_ms: int) -> dict[str, float]:
-    return {category: round(terms[category].value_at(at_ms), 6) for category in sorted(terms)}
+    return {category: terms[category].value_at(at_ms) for category in sorted(terms)}
 
 
 def engaged_members(account: AccountState, at_ms: int, window_ms: int) -> list[str]:
@@ -34,17 +46,24 @@ def engaged_members(account: AccountState, at_ms: int, window_ms: int) -> list[s
     )
 
 
-def account_context(account: AccountState, at_ms: int, rules: CompiledRules) -> AccountContext:
+def engaged_window_ms(rules: CompiledRules) -> int:
     mqa = rules.rules.stages.mqa
-    window = mqa.engaged_window.total_seconds() * 1000 if mqa else 30 * 86_400_000
-    engaged = engaged_members(account, at_ms, round(window))
-    return AccountContext(
-        account_id=account.account_id,
-        domain=account.domain,
-        stage=account.stage,
-        intent_score=round(intent_total(account.intent, at_ms), 6),
-        engaged_people=len(engaged),
-        personas=tuple(sorted({account.members[m].persona for m in engaged})),
+    return round(mqa.engaged_window.total_seconds() * 1000) if mqa else DEFAULT_ENGAGED_WINDOW_MS
+
+
+#: (account id, domain, stage, intent score, engaged people, personas), unrounded.
+RawAccountContext = tuple[str, str | None, str, float, int, list[str]]
+
+
+def account_context(account: AccountState, at_ms: int, rules: CompiledRules) -> RawAccountContext:
+    engaged = engaged_members(account, at_ms, engaged_window_ms(rules))
+    return (
+        account.account_id,
+        account.domain,
+        account.stage,
+        intent_total(account.intent, at_ms),
+        len(engaged),
+        sorted({account.members[m].persona for m in engaged}),
     )
 
 
@@ -62,6 +81,55 @@ class Move:
     trigger_event_id: str | None
 
 
+def build_transition(
+    entity: str,
+    entity_id: str,
+    move: Move,
+    profile: Profile | None,
+    intent_score: float,
+    by_category: dict[str, float],
+    top: list[RawContributor],
+    context: RawAccountContext | None,
+    rules_version: str,
+) -> TransitionData:
+    """The wire record of a transition from raw (unrounded) numbers."""
+    data: dict[str, Any] = {
+        "entity": entity,
+        "entity_id": entity_id,
+        "track": move.track,
+        "stage_from": move.stage_from,
+        "stage_to": move.stage_to,
+        "reason": move.reason,
+        "score": round(move.score, 6),
+        "threshold": move.threshold,
+        "intent_score": round(intent_score, 6),
+        "intent_by_category": {c: round(v, 6) for c, v in by_category.items()},
+        "top_signals": tuple(contributor(c) for c in top),
+        "trigger_event_id": move.trigger_event_id,
+        "rules_version": rules_version,
+        "at": ms_to_datetime(move.at_ms),
+    }
+    if profile is not None:
+        data["fit"] = Fit(
+            score=profile.fit_score,
+            grade=profile.grade,
+            disqualifiers=tuple(reason for _, reason in profile.disqualifiers),
+        )
+        data["answers"] = profile.answers
+        data["answers_score"] = profile.answers_score
+    if context is not None:
+        account_id, domain, stage, score, engaged, personas = context
+        data["account"] = AccountContext(
+            account_id=account_id,
+            domain=domain,
+            stage=stage,
+            intent_score=round(score, 6),
+            engaged_people=engaged,
+            personas=tuple(personas),
+        )
+    return TransitionData.model_validate(data)
+
+
 def lead_transition(
     move: Move,
     lead: LeadState,
@@ -69,47 +137,22 @@ def lead_transition(
     profile: Profile,
     rules: CompiledRules,
 ) -> TransitionData:
-    return TransitionData(
-        entity="lead",
-        entity_id=lead.lead_id,
-        track=move.track,
-        stage_from=move.stage_from,
-        stage_to=move.stage_to,
-        reason=move.reason,
-        score=round(move.score, 6),
-        threshold=move.threshold,
-        fit=Fit(
-            score=profile.fit_score,
-            grade=profile.grade,
-            disqualifiers=tuple(reason for _, reason in profile.disqualifiers),
-        ),
-        answers=profile.answers,
-        answers_score=profile.answers_score,
-        intent_score=round(intent_total(lead.intent, move.at_ms), 6),
-        intent_by_category=intent_by_category(lead.intent, move.at_ms),
-        top_signals=top_contributors(lead.contributions, move.at_ms, rules),
-        trigger_event_id=move.trigger_event_id,
-        account=account_context(account, move.at_ms, rules) if account else None,
-        rules_version=rules.version,
-        at=ms_to_datetime(move.at_ms),
+    at_ms = move.at_ms
+    return build_transition(
+        "lead", lead.lead_id, move, profile,
+        intent_total(lead.intent, at_ms), intent_by_category(lead.intent, at_ms),
+        top_contributors(lead.contributions, at_ms, rules),
+        account_context(account, at_ms, rules) if account else None,
+        rules.version,
     )
 
 
 def account_transition(move: Move, account: AccountState, rules: CompiledRules) -> TransitionData:
-    return TransitionData(
-        entity="account",
-        entity_id=account.account_id,
-        track="account",
-        stage_from=move.stage_from,
-        stage_to=move.stage_to,
-        reason=move.reason,
-        score=round(move.score, 6),
-        threshold=move.threshold,
-        intent_score=round(intent_total(account.intent, move.at_ms), 6),
-        intent_by_category=intent_by_category(account.intent, move.at_ms),
-        top_signals=top_contributors(account.contributions, move.at_ms, rules),
-        trigger_event_id=move.trigger_event_id,
-        account=account_context(account, move.at_ms, rules),
-        rules_version=rules.version,
-        at=ms_to_datetime(move.at_ms),
+    at_ms = move.at_ms
+    return build_transition(
+        "account", account.account_id, move, None,
+        intent_total(account.intent, at_ms), intent_by_category(account.intent, at_ms),
+        top_contributors(account.contributions, at_ms, rules),
+        account_context(account, at_ms, rules),
+        rules.version,
     )

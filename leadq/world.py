@@ -1,8 +1,9 @@
 """An in-memory store of every lead and account: what ``leadq replay`` runs on.
 
-It resolves identities, merges stitched leads, keeps accounts' memberships, and keeps a
-schedule of decay-driven due times (a heap, like the stream's sorted set of due times)
-so that ``advance(t)`` fires exactly the transitions a timer would have fired by ``t``.
+It resolves identities, merges stitched leads, keeps accounts' memberships (account
+intent is always the sum of its members' intent), and keeps a schedule of decay-driven
+due times (a heap, like the stream's sorted set of due times) so that ``advance(t)``
+fires exactly the transitions a timer would have fired by ``t``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from dataclasses import dataclass, field
 
 from leadq.compiled import CompiledRules
 from leadq.engine import Outcome, apply, fire_account, fire_lead
-from leadq.identity import account_key, identity_keys, previous_keys, resolve
+from leadq.identity import (
+    account_key,
+    identity_keys,
+    new_account_domain,
+    previous_keys,
+    resolve,
+)
+from leadq.membership import join_account, leave_account
 from leadq.merge import merge_leads
 from leadq.profile import build_profile
 from leadq.stages import account_due, lead_due
@@ -36,11 +44,13 @@ class World:
         transitions = self.advance(signal.occurred_ms)
         lead_id, absorbed = resolve(self.index, signal)
         lead = self.leads.get(lead_id) if lead_id else None
-        account = self._account_for(signal, lead)
-        for other_id in absorbed:
-            lead = self._absorb(lead_id or "", lead, other_id, account)
+        account = self._account_for(signal, lead, absorbed)
+        if lead_id is not None:
+            lead = self._place(lead or LeadState(lead_id=lead_id), account)
+            for other_id in absorbed:
+                lead = self._absorb(lead, other_id, account)
         outcome = apply(lead, account, signal, self.rules, lead_id=lead_id)
-        self._store(signal, lead_id, lead, outcome)
+        self._store(signal, lead_id, outcome)
         self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
         return transitions + list(outcome.transitions)
 
@@ -60,35 +70,41 @@ class World:
                 self._schedule_account(account)
         return fired
 
-    def _account_for(self, signal: Signal, lead: LeadState | None) -> AccountState | None:
+    def _account_for(
+        self, signal: Signal, lead: LeadState | None, absorbed: list[str]
+    ) -> AccountState | None:
         current = lead.account_id if lead else None
+        for other in absorbed:  # a survivor without an account takes an absorbed lead's
+            current = current or self.leads[other].account_id
         key = account_key(signal, current, self.rules.free_mail)
         if key is None:
             return None
-        if current is not None and current != key and lead is not None:
-            self.accounts[current].members.pop(lead.lead_id, None)
-        domain = signal.account.domain if signal.account.id else key
-        return self.accounts.get(key) or AccountState(account_id=key, domain=domain)
+        if key not in self.accounts:
+            self.accounts[key] = AccountState(key, domain=new_account_domain(signal, key))
+        return self.accounts[key]
 
-    def _absorb(
-        self,
-        survivor_id: str,
-        survivor: LeadState | None,
-        other_id: str,
-        account: AccountState | None,
-    ) -> LeadState:
+    def _place(self, lead: LeadState, account: AccountState | None) -> LeadState:
+        """Move the lead into ``account`` (leaving its old one) before the signal applies."""
+        if account is None or lead.account_id == account.account_id:
+            if account is not None:
+                join_account(lead, account, self.rules)
+            return lead
+        if lead.account_id in self.accounts:
+            leave_account(lead, self.accounts[lead.account_id])
+        join_account(lead, account, self.rules)
+        return lead
+
+    def _absorb(self, survivor: LeadState, other_id: str,
+                account: AccountState | None) -> LeadState:
         other = self.leads.pop(other_id)
         if other.account_id in self.accounts:
-            self.accounts[other.account_id].members.pop(other_id, None)
-        base = survivor or LeadState(lead_id=survivor_id)
+            leave_account(other, self.accounts[other.account_id])
         for key, target in list(self.index.items()):
             if target == other_id:
-                self.index[key] = survivor_id
-        return merge_leads(base, other, account, self.rules)
+                self.index[key] = survivor.lead_id
+        return merge_leads(survivor, other, account, self.rules)
 
-    def _store(
-        self, signal: Signal, lead_id: str | None, lead: LeadState | None, outcome: Outcome
-    ) -> None:
+    def _store(self, signal: Signal, lead_id: str | None, outcome: Outcome) -> None:
         if outcome.account is not None:
             self.accounts[outcome.account.account_id] = outcome.account
             self._schedule_account(outcome.account)
@@ -100,7 +116,8 @@ class World:
         self._schedule_lead(outcome.lead, outcome.account)
 
     def _schedule_lead(self, lead: LeadState, account: AccountState | None) -> None:
-        due = lead_due(lead, build_profile(lead, account, self.rules), self.rules)
+        profile = lead.profile or build_profile(lead, account, self.rules)
+        due = lead_due(lead, profile, self.rules)
         if due is not None:
             heapq.heappush(self._due, (due, "lead", lead.lead_id))
 

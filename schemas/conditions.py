@@ -5,7 +5,8 @@ A field path names a value of the thing being judged:
 - on an event (intent rules): ``channel``, ``type``, ``name``, ``source``,
   ``properties.<key>[.<key>...]``, ``traits.<key>`` (the signal's own traits);
 - on a person (fit rules, disqualifiers, personas): ``traits.<key>`` (the lead's merged
-  traits), ``email``, ``email_domain``, ``account.<key>`` (account firmographics from
+  traits), ``email``, ``email_domain``, ``free_mail`` (true when the email's domain is a
+  free-mail one, per the rules' ``accounts`` list), ``account.<key>`` (account firmographics from
   group calls, plus ``account.id`` and ``account.domain``).
 
 A matcher is a scalar (equality), a list (one of), or one operator object:
@@ -32,6 +33,7 @@ ROOT_FIELDS = frozenset(
         "source",
         "email",
         "email_domain",
+        "free_mail",
         "properties",
         "traits",
         "account",

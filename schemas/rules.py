@@ -140,9 +140,19 @@ class Intent(Contract):
     half_lives: dict[str, Duration] = Field(default_factory=lambda: {"default": timedelta(days=14)})
     rules: tuple[IntentRule, ...] = ()
     #: Events older than this behind the lead's newest event are recorded but not scored.
-    late_event_horizon: Duration = timedelta(days=30)
+    late_event_horizon: Duration = timedelta(days=7)
     #: A repeated event id within this window of event time is ignored (vendor retries).
-    dedupe_window: Duration = timedelta(days=3)
+    #: Must be at least the late-event horizon, so a retried late event is recognised.
+    dedupe_window: Duration = timedelta(days=7)
+
+    @model_validator(mode="after")
+    def _retries_recognisable(self) -> Intent:
+        if self.dedupe_window < self.late_event_horizon:
+            raise ValueError(
+                "dedupe_window must be at least late_event_horizon, or a retried late "
+                "event could be scored twice"
+            )
+        return self
 
     @field_validator("half_lives")
     @classmethod

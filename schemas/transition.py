@@ -79,6 +79,8 @@ class TransitionData(Contract):
     answers_score: float = 0.0
     intent_score: float
     intent_by_category: dict[str, float]
+    #: The signals worth most at ``at``, ranked by the absolute value of their decayed
+    #: weight (an unsubscribe at −10 outranks a blog view at +2), then newest first.
     top_signals: tuple[Contributor, ...]
     #: The event that caused it; ``None`` for decay-driven transitions.
     trigger_event_id: str | None

@@ -27,7 +27,7 @@ KINDS = {
     "feature": {"channel": "product", "name": "Feature Used"},
 }
 event_specs = st.lists(
-    st.tuples(st.sampled_from(sorted(KINDS)), st.integers(0, 10 * 24 * 60)),
+    st.tuples(st.sampled_from(sorted(KINDS)), st.integers(0, 6 * 24 * 60)),
     min_size=1,
     max_size=25,
 )

@@ -1,0 +1,225 @@
+"""MessagePack state blobs of apply.lua ↔ the engine's ``LeadState``/``AccountState``.
+
+Field names are the script's (short, to keep a lead under 1 KB). Lua packs an empty
+table as an empty array, so every map field accepts ``[]`` as ``{}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+
+from leadq.decay import Decayed
+from leadq.explain import RawContributor
+from leadq.profile_model import Profile
+from leadq.state import AccountState, Contribution, LeadState, Member
+from leadq.transitions import Move, RawAccountContext, build_transition
+from schemas.transition import TransitionData
+
+
+def unpack(raw: bytes) -> Any:
+    return msgpack.unpackb(raw, raw=False, strict_map_key=False)
+
+
+def _map(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _intent(raw: Any) -> dict[str, Decayed]:
+    return {c: Decayed(float(v), int(t), int(h)) for c, (v, t, h) in _map(raw).items()}
+
+
+def _contributions(raw: Any) -> list[Contribution]:
+    return [Contribution(r, e, c, float(p), int(t), lead) for r, e, c, p, t, lead in raw or []]
+
+
+def _traits(raw: Any) -> dict[str, tuple[Any, int]]:
+    return {name: (value, int(t)) for name, (value, t) in _map(raw).items()}
+
+
+def profile_to_wire(profile: Profile) -> dict[str, Any]:
+    return {
+        "b": profile.base_score,
+        "f": profile.fit_score,
+        "g": profile.grade,
+        "dq": [list(pair) for pair in profile.disqualifiers],
+        "ans": profile.answers,
+        "as": profile.answers_score,
+        "per": profile.persona,
+    }
+
+
+def profile_from_wire(raw: Any) -> Profile | None:
+    if not isinstance(raw, dict):
+        return None
+    return Profile(
+        fit_score=float(raw["f"]),
+        grade=raw["g"],
+        disqualifiers=tuple((d, reason) for d, reason in raw["dq"] or []),
+        answers=_map(raw["ans"]),
+        answers_score=float(raw["as"]),
+        persona=raw["per"],
+    )
+
+
+def decode_lead(lead_id: str, raw: bytes) -> LeadState:
+    blob = unpack(raw)
+    return LeadState(
+        lead_id=lead_id,
+        stage=blob["st"],
+        stage_since_ms=blob.get("ss"),
+        disqualified_by=blob.get("dq"),
+        product_stage=blob["ps"],
+        latest_ms=blob.get("lt"),
+        email=blob.get("em"),
+        account_id=blob.get("ac"),
+        intent=_intent(blob.get("it")),
+        caps={
+            rule: {int(b): [(int(t), e, c) for t, e, c in awards] for b, awards in _map(bs).items()}
+            for rule, bs in _map(blob.get("cp")).items()
+        },
+        contributions=_contributions(blob.get("co")),
+        traits=_traits(blob.get("tr")),
+        seen={e: int(t) for e, t in _map(blob.get("sn")).items()},
+        last_engaged_ms=blob.get("le"),
+        cooldown=bool(blob.get("cd")),
+        profile=profile_from_wire(blob.get("pf")),
+    )
+
+
+def decode_account(account_id: str, raw: bytes) -> AccountState:
+    blob = unpack(raw)
+    return AccountState(
+        account_id=account_id,
+        domain=blob.get("dom"),
+        stage=blob["st"],
+        stage_since_ms=blob.get("ss"),
+        latest_ms=blob.get("lt"),
+        intent=_intent(blob.get("it")),
+        contributions=_contributions(blob.get("co")),
+        traits=_traits(blob.get("tr")),
+        members={
+            lead: Member(persona=m[0], last_engaged_ms=m[1] if len(m) > 1 else None)
+            for lead, m in _map(blob.get("mb")).items()
+        },
+    )
+
+
+def encode_lead(lead: LeadState, extra: dict[str, Any] | None = None) -> bytes:
+    """The blob apply.lua reads; used when the Python side rewrites a lead (moves, merges).
+    ``extra`` carries blob fields the engine state does not model (``of``, ``mf``)."""
+    blob: dict[str, Any] = {
+        "st": lead.stage,
+        "ps": lead.product_stage,
+        "it": {c: [d.value, d.at_ms, d.half_life_ms] for c, d in lead.intent.items()},
+        "cp": {
+            r: {str(b): [list(a) for a in aw] for b, aw in bs.items()}
+            for r, bs in lead.caps.items()
+        },
+        "co": [
+            [c.rule_id, c.event_id, c.category, c.points, c.earned_ms, c.lead_id]
+            for c in lead.contributions
+        ],
+        "tr": {n: [v, t] for n, (v, t) in lead.traits.items()},
+        "sn": dict(lead.seen),
+        "of": {},
+    }
+    blob.update(extra or {})
+    optional = {
+        "ss": lead.stage_since_ms,
+        "dq": lead.disqualified_by,
+        "lt": lead.latest_ms,
+        "em": lead.email,
+        "ac": lead.account_id,
+        "le": lead.last_engaged_ms,
+        "cd": True if lead.cooldown else None,
+        "pf": profile_to_wire(lead.profile) if lead.profile else None,
+    }
+    blob.update({k: v for k, v in optional.items() if v is not None})
+    return msgpack.packb(blob)  # type: ignore[no-any-return]
+
+
+def encode_account(account: AccountState) -> bytes:
+    blob: dict[str, Any] = {
+        "id": account.account_id,
+        "st": account.stage,
+        "it": {c: [d.value, d.at_ms, d.half_life_ms] for c, d in account.intent.items()},
+        "co": [
+            [c.rule_id, c.event_id, c.category, c.points, c.earned_ms, c.lead_id]
+            for c in account.contributions
+        ],
+        "tr": {n: [v, t] for n, (v, t) in account.traits.items()},
+        "mb": {
+            lead: [m.persona] + ([m.last_engaged_ms] if m.last_engaged_ms is not None else [])
+            for lead, m in account.members.items()
+        },
+    }
+    optional = {"dom": account.domain, "ss": account.stage_since_ms, "lt": account.latest_ms}
+    blob.update({k: v for k, v in optional.items() if v is not None})
+    return msgpack.packb(blob)  # type: ignore[no-any-return]
+
+
+def lead_offsets(raw: bytes) -> dict[str, int]:
+    return {k: int(v) for k, v in _map(unpack(raw).get("of")).items()}
+
+
+def _none(value: Any) -> Any:
+    return None if value is False else value
+
+
+def decode_record(record: list[Any]) -> TransitionData:
+    """A transition record from apply.lua as the wire ``TransitionData``."""
+    (
+        entity,
+        entity_id,
+        track,
+        stage_from,
+        stage_to,
+        reason,
+        score,
+        threshold,
+        profile,
+        intent_score,
+        by_category,
+        top,
+        trigger,
+        context,
+        version,
+        at_ms,
+    ) = record
+    move = Move(
+        track,
+        stage_from,
+        stage_to,
+        int(at_ms),
+        reason,
+        float(score),
+        _none(threshold),
+        _none(trigger),
+    )
+    raw_top: list[RawContributor] = [
+        (r, e, c, float(p), int(t), float(w), lead) for r, e, c, p, t, w, lead in top or []
+    ]
+    raw_context: RawAccountContext | None = None
+    if context:
+        account_id, domain, stage, account_score, engaged, personas = context
+        raw_context = (
+            account_id,
+            _none(domain),
+            stage,
+            float(account_score),
+            int(engaged),
+            list(personas or []),
+        )
+    return build_transition(
+        entity,
+        entity_id,
+        move,
+        profile_from_wire(_none(profile)),
+        float(intent_score),
+        {c: float(v) for c, v in _map(by_category).items()},
+        raw_top,
+        raw_context,
+        version,
+    )

@@ -1,0 +1,58 @@
+"""Redis key layout. Every script call touches one hash slot.
+
+A lead, its account, the outbox and the due-time set share a *bucket* hash tag
+``{bNNN}``, derived from the account id (a lead without an account uses its own id), so
+applying a signal to a lead and its account, appending to the outbox and scheduling its
+decay timer is one atomic, single-slot script call on a single Redis or a Redis Cluster.
+The identity index lives under its own tag ``{ids}``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+#: Buckets per deployment. Changing it moves every key: choose it once (≥ the number of
+#: Redis Cluster shards you may ever run, × a few).
+DEFAULT_BUCKETS = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "lq"
+    buckets: int = DEFAULT_BUCKETS
+
+    def bucket(self, lead_id: str, account_id: str | None) -> int:
+        """The bucket of a lead: its account's, or its own when it has none."""
+        owner = f"a:{account_id}" if account_id else f"l:{lead_id}"
+        return zlib.crc32(owner.encode()) % self.buckets
+
+    def tag(self, bucket: int) -> str:
+        return f"{self.prefix}:{{b{bucket:03d}}}"
+
+    def lead(self, bucket: int, lead_id: str) -> str:
+        return f"{self.tag(bucket)}:lead:{lead_id}"
+
+    def account(self, bucket: int, account_id: str) -> str:
+        return f"{self.tag(bucket)}:acct:{account_id}"
+
+    def no_account(self, bucket: int) -> str:
+        """A key that is never written, standing in for 'no account' in KEYS."""
+        return f"{self.tag(bucket)}:acct:"
+
+    def outbox(self, bucket: int) -> str:
+        return f"{self.tag(bucket)}:outbox"
+
+    def due(self, bucket: int) -> str:
+        return f"{self.tag(bucket)}:due"
+
+    def identities(self) -> str:
+        """Hash: identity key (``u:``/``e:``/``a:``) → lead id."""
+        return f"{self.prefix}:{{ids}}:index"
+
+    def lead_accounts(self) -> str:
+        """Hash: lead id → the account it belongs to."""
+        return f"{self.prefix}:{{ids}}:lead-account"
+
+    def all_buckets(self) -> range:
+        return range(self.buckets)

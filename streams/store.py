@@ -1,0 +1,519 @@
+"""The Redis state store: identity resolution, batched atomic apply, timers, outbox.
+
+Guarantees:
+- ``apply`` is idempotent per source partition offset and per event id: applying the
+  same routed signals again (a crash before the Kafka commit) changes nothing.
+- Every transition is appended to its bucket's outbox stream in the same atomic script
+  call that changed the state; callers publish what ``apply`` returns and then ``ack``
+  it, and ``unacked`` finds what a crashed caller left behind (at least once).
+- One pipelined round trip reads the batch's state, one applies it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from leadq.compiled import CompiledRules
+from leadq.identity import domain_candidate, identity_keys, new_account_domain, previous_keys
+from leadq.membership import join_account, leave_account
+from leadq.merge import merge_leads
+from leadq.state import AccountState, LeadState
+from schemas.routed import RoutedSignal
+from schemas.signal import Signal
+from schemas.transition import TransitionData
+from streams.codec import (
+    decode_account,
+    decode_lead,
+    decode_record,
+    encode_account,
+    encode_lead,
+    lead_offsets,
+    unpack,
+)
+
+
+def _bytes(value: object) -> bytes | None:
+    """A raw reply; the store's client must not decode responses."""
+    if value is None or isinstance(value, bytes):
+        return value
+    raise TypeError(f"expected bytes from Redis, got {type(value).__name__}: use a client "
+                    "without decode_responses")
+
+
+def _text(value: object) -> str | None:
+    raw = _bytes(value)
+    return raw.decode() if raw is not None else None
+
+
+def _extra(raw: bytes) -> dict[str, Any]:
+    """Blob fields the engine state does not model (offsets, merged-from list)."""
+    blob = unpack(raw)
+    return {key: blob[key] for key in ("of", "mf") if key in blob}
+
+
+from streams.engine_config import packed_engine_config
+from streams.keys import Keys
+from streams.prepare import prepare_account_only, prepare_event
+from streams.scripts import register
+
+#: A lead blob left behind by a merge points at the survivor for this long.
+TOMBSTONE_TTL_S = 7 * 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """A transition and where its outbox entry is, for ``ack``."""
+
+    transition: TransitionData
+    bucket: int
+    entry_id: str
+
+
+@dataclass
+class ApplyResult:
+    emitted: list[Emitted] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Run:
+    """Consecutive signals of one lead: one apply.lua call."""
+
+    lead_id: str | None
+    account_id: str | None
+    bucket: int
+    domain: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    #: Fire decay-driven moves due up to this time first (timer runs).
+    fire_until: int | None = None
+
+
+class QualifierStore:
+    """leadq's state in Redis. Share one instance per process; it is not thread-safe."""
+
+    def __init__(self, client: Redis, rules: CompiledRules, keys: Keys | None = None) -> None:
+        self.client = client
+        self.keys = keys or Keys()
+        self._apply = register(client, "apply")
+        self._resolve = register(client, "resolve")
+        self.set_rules(rules)
+
+    def set_rules(self, rules: CompiledRules) -> None:
+        """Use new rules from the next call on (hot reload)."""
+        self.rules = rules
+        self._config = packed_engine_config(rules)
+
+    # ------------------------------------------------------------- identity
+    async def resolve(self, signals: Sequence[Signal]) -> list[RoutedSignal]:
+        """Route each signal to its lead and account (one pipelined round trip)."""
+        id_keys = [self.keys.identities(), self.keys.lead_accounts(), self._keys_prefix()]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for signal in signals:
+                request = {
+                    "keys": identity_keys(signal),
+                    "prev": previous_keys(signal),
+                    "acct": signal.account.id or "",
+                    "dom": domain_candidate(signal, self.rules.free_mail) or "",
+                }
+                await self._resolve(keys=id_keys, args=[msgpack.packb(request)], client=pipe)
+            replies = await pipe.execute()
+        return [self._routed(s, unpack(r)) for s, r in zip(signals, replies, strict=True)]
+
+    def _keys_prefix(self) -> str:
+        return self.keys.identities().removesuffix("index") + "keys:"
+
+    @staticmethod
+    def _routed(signal: Signal, reply: list[Any]) -> RoutedSignal:
+        lead, absorbed, account, previous, absorbed_accounts = reply
+        if lead is False and signal.account.id:
+            account = signal.account.id
+        return RoutedSignal(
+            lead_id=lead or None,
+            account_id=account or None,
+            previous_account=previous or None,
+            absorbed=tuple(
+                zip(absorbed or [], [a or None for a in absorbed_accounts or []], strict=True)
+            ),
+            signal=signal,
+        )
+
+    # ---------------------------------------------------------------- apply
+    async def apply(self, batch: Sequence[tuple[RoutedSignal, str, int | None]]) -> ApplyResult:
+        """Apply (routed signal, source partition, offset) items in order, atomically per lead."""
+        for routed, _, _ in batch:
+            await self._restructure(routed)
+        leads, accounts, merged = await self._read(batch)
+        if merged:
+            batch = await self._redirect(batch, merged)
+            leads, accounts, _ = await self._read(batch)
+        runs = self._prepare(batch, leads, accounts)
+        return await self._run_all(runs)
+
+    async def _read(
+        self, batch: Sequence[tuple[RoutedSignal, str, int | None]]
+    ) -> tuple[
+        dict[str, tuple[LeadState, dict[str, int]]], dict[str, AccountState], dict[str, str]
+    ]:
+        """The batch's lead and account states, and {merged lead id: survivor id}."""
+        lead_ids = {r.lead_id: r.account_id for r, _, _ in batch if r.lead_id}
+        account_ids = sorted({r.account_id for r, _, _ in batch if r.account_id})
+        async with self.client.pipeline(transaction=False) as pipe:
+            for lead_id, account_id in lead_ids.items():
+                pipe.get(self.keys.lead(self.keys.bucket(lead_id, account_id), lead_id))
+            for account_id in account_ids:
+                pipe.get(self.keys.account(self.keys.bucket("", account_id), account_id))
+            replies = await pipe.execute()
+        leads: dict[str, tuple[LeadState, dict[str, int]]] = {}
+        merged: dict[str, str] = {}
+        for lead_id, raw in zip(lead_ids, replies[: len(lead_ids)], strict=True):
+            blob = unpack(raw) if raw else None
+            if blob is not None and "mg" in blob:
+                merged[lead_id] = blob["mg"]
+            elif raw is not None:
+                leads[lead_id] = (decode_lead(lead_id, raw), lead_offsets(raw))
+            else:
+                leads[lead_id] = (LeadState(lead_id=lead_id), {})
+        accounts = {
+            account_id: decode_account(account_id, raw) if raw else AccountState(account_id)
+            for account_id, raw in zip(account_ids, replies[len(lead_ids) :], strict=True)
+        }
+        return leads, accounts, merged
+
+    def _prepare(
+        self,
+        batch: Sequence[tuple[RoutedSignal, str, int | None]],
+        leads: dict[str, tuple[LeadState, dict[str, int]]],
+        accounts: dict[str, AccountState],
+    ) -> list[_Run]:
+        runs: list[_Run] = []
+        for routed, source, offset in batch:
+            account = accounts.get(routed.account_id) if routed.account_id else None
+            if routed.lead_id is None:
+                if account is None:
+                    continue
+                event = prepare_account_only(account, routed.signal)
+            else:
+                lead, offsets = leads[routed.lead_id]
+                event = prepare_event(
+                    lead, account, offsets, routed.signal, source, offset, self.rules
+                )
+            last = runs[-1] if runs else None
+            if last is None or (last.lead_id, last.account_id) != (
+                routed.lead_id,
+                routed.account_id,
+            ):
+                domain = (
+                    new_account_domain(routed.signal, routed.account_id)
+                    if routed.account_id
+                    else None
+                )
+                bucket = self.keys.bucket(routed.lead_id or "", routed.account_id)
+                last = _Run(routed.lead_id, routed.account_id, bucket, domain)
+                runs.append(last)
+            last.events.append(event)
+        return runs
+
+    async def _run_all(self, runs: list[_Run]) -> ApplyResult:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for run in runs:
+                await self._call_apply(pipe, run)
+            replies = await pipe.execute()
+        result = ApplyResult()
+        for run, reply in zip(runs, replies, strict=True):
+            statuses, transitions = unpack(reply)
+            for status in statuses or []:
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+            result.emitted += [
+                Emitted(decode_record(record), run.bucket, entry_id)
+                for entry_id, record in transitions or []
+            ]
+        return result
+
+    async def _call_apply(self, pipe: Any, run: _Run) -> None:
+        keys = self.keys
+        await self._apply(
+            keys=[
+                keys.lead(run.bucket, run.lead_id or ""),
+                keys.account(run.bucket, run.account_id)
+                if run.account_id
+                else keys.no_account(run.bucket),
+                keys.outbox(run.bucket),
+                keys.due(run.bucket),
+            ],
+            args=[
+                self._config,
+                run.lead_id or "",
+                run.account_id or "",
+                run.domain or "",
+                "" if run.fire_until is None else str(run.fire_until),
+                msgpack.packb(run.events),
+            ],
+            client=pipe,
+        )
+
+    # ------------------------------------------------- moves and merges (rare)
+    async def _restructure(self, routed: RoutedSignal) -> None:
+        """Move a lead that changed account, and fold in leads an identify merged.
+
+        Each step is an optimistic transaction on one slot and idempotent, so a crash
+        between steps is repaired when the signal is re-delivered.
+        """
+        lead_id = routed.lead_id
+        if lead_id is None:
+            return
+        domain = new_account_domain(routed.signal, routed.account_id) if routed.account_id else None
+        if routed.previous_account != routed.account_id:
+            await self._move(lead_id, routed.previous_account, routed.account_id, domain)
+        for absorbed_id, absorbed_account in routed.absorbed:
+            await self._merge(lead_id, routed.account_id, domain, absorbed_id, absorbed_account)
+
+    async def _transact(
+        self, keys: list[str], change: Callable[[list[bytes | None]], dict[str, bytes | None]]
+    ) -> None:
+        """Read ``keys``, let ``change`` compute new values (None deletes), write them
+        atomically; retried while another client changes a watched key."""
+        while True:
+            async with self.client.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(*keys)
+                    values = [_bytes(await pipe.get(key)) for key in keys]
+                    writes = change(values)
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    for key, value in writes.items():
+                        if value is None:
+                            pipe.delete(key)
+                        else:
+                            pipe.set(key, value)
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+
+    def _account_of(self, account_id: str, raw: bytes | None, domain: str | None) -> AccountState:
+        return decode_account(account_id, raw) if raw else AccountState(account_id, domain=domain)
+
+    async def _move(
+        self, lead_id: str, old_account: str | None, new_account: str | None, domain: str | None
+    ) -> None:
+        keys = self.keys
+        old_bucket, new_bucket = (
+            keys.bucket(lead_id, old_account),
+            keys.bucket(lead_id, new_account),
+        )
+        old_key, new_key = keys.lead(old_bucket, lead_id), keys.lead(new_bucket, lead_id)
+        raw_old = _bytes(await self.client.get(old_key))
+        moved: list[LeadState] = []
+
+        def join(values: list[bytes | None]) -> dict[str, bytes | None]:
+            raw = values[0] or raw_old
+            if raw is None or "mg" in unpack(raw):
+                return {}
+            lead = decode_lead(lead_id, raw)
+            moved.append(lead.clone())
+            writes: dict[str, bytes | None] = {}
+            if new_account is not None:
+                account = self._account_of(new_account, values[1], domain)
+                join_account(lead, account, self.rules)
+                writes[keys.account(new_bucket, new_account)] = encode_account(account)
+            lead.account_id = new_account
+            writes[new_key] = encode_lead(lead, _extra(raw))
+            return writes
+
+        watched = [new_key] + ([keys.account(new_bucket, new_account)] if new_account else [])
+        await self._transact(watched, join)
+        if not moved:
+            return
+        if old_account is not None:
+            old_account_key = keys.account(old_bucket, old_account)
+
+            def leave(values: list[bytes | None]) -> dict[str, bytes | None]:
+                if values[0] is None:
+                    return {}
+                account = decode_account(old_account, values[0])
+                leave_account(moved[0], account)
+                return {old_account_key: encode_account(account)}
+
+            await self._transact([old_account_key], leave)
+        if old_bucket != new_bucket:
+            await self.client.delete(old_key)
+            await self.client.zrem(keys.due(old_bucket), f"L:{lead_id}")
+
+    async def _merge(
+        self,
+        lead_id: str,
+        account_id: str | None,
+        domain: str | None,
+        absorbed_id: str,
+        absorbed_account: str | None,
+    ) -> None:
+        keys = self.keys
+        old_bucket = keys.bucket(absorbed_id, absorbed_account)
+        old_key = keys.lead(old_bucket, absorbed_id)
+        raw = _bytes(await self.client.get(old_key))
+        if raw is None or "mg" in unpack(raw):
+            return
+        absorbed = decode_lead(absorbed_id, raw)
+        if absorbed_account is not None:
+            old_account_key = keys.account(old_bucket, absorbed_account)
+
+            def leave(values: list[bytes | None]) -> dict[str, bytes | None]:
+                if values[0] is None:
+                    return {}
+                account = decode_account(absorbed_account, values[0])
+                leave_account(absorbed, account)
+                return {old_account_key: encode_account(account)}
+
+            await self._transact([old_account_key], leave)
+        await self._fold(lead_id, account_id, domain, absorbed)
+        await self.client.set(old_key, msgpack.packb({"mg": lead_id}), ex=TOMBSTONE_TTL_S)
+        await self.client.zrem(keys.due(old_bucket), f"L:{absorbed_id}")
+
+    async def _fold(
+        self, lead_id: str, account_id: str | None, domain: str | None, absorbed: LeadState
+    ) -> None:
+        """Merge ``absorbed`` into the lead with the engine's merge (once: the lead's blob
+        remembers which leads it absorbed)."""
+        bucket = self.keys.bucket(lead_id, account_id)
+        lead_key = self.keys.lead(bucket, lead_id)
+        account_key = self.keys.account(bucket, account_id) if account_id else None
+
+        def fold(values: list[bytes | None]) -> dict[str, bytes | None]:
+            extra = _extra(values[0]) if values[0] else {}
+            merged_from = list(extra.get("mf", []))
+            if absorbed.lead_id in merged_from:
+                return {}
+            lead = decode_lead(lead_id, values[0]) if values[0] else LeadState(lead_id)
+            account = (
+                self._account_of(account_id, values[1], domain)
+                if account_id and account_key
+                else None
+            )
+            if account is not None:
+                join_account(lead, account, self.rules)
+            merged = merge_leads(lead, absorbed, account, self.rules)
+            merged.account_id = account_id
+            extra["mf"] = (merged_from + [absorbed.lead_id])[-16:]
+            writes: dict[str, bytes | None] = {lead_key: encode_lead(merged, extra)}
+            if account is not None and account_key is not None:
+                writes[account_key] = encode_account(account)
+            return writes
+
+        await self._transact([lead_key] + ([account_key] if account_key else []), fold)
+
+    async def _redirect(
+        self, batch: Sequence[tuple[RoutedSignal, str, int | None]], merged: dict[str, str]
+    ) -> list[tuple[RoutedSignal, str, int | None]]:
+        """Signals still addressed to a merged lead (in flight when it merged) go to the
+        lead that absorbed it. Rare: only right after an identify."""
+        redirected = []
+        for routed, source, offset in batch:
+            survivor = merged.get(routed.lead_id or "")
+            if survivor:
+                account_id = _text(await self.client.hget(self.keys.lead_accounts(), survivor))
+                routed = routed.model_copy(
+                    update={
+                        "lead_id": survivor,
+                        "account_id": account_id,
+                        "previous_account": account_id,
+                        "absorbed": (),
+                    }
+                )
+            redirected.append((routed, source, offset))
+        return redirected
+
+    # ----------------------------------------------------------------- timers
+    async def fire_due(self, now_ms: int, limit: int = 500, rounds: int = 32) -> ApplyResult:
+        """Fire every decay-driven transition due by ``now_ms`` (the timer's tick).
+
+        Due entries of every bucket are fired in due-time order, each only up to its
+        own due time, so a lead's explanation never sees its account's later cooling. A
+        fired entity is rescheduled at its next due time (a lead can leave MQL and later
+        PQL), so rounds repeat until nothing due by ``now_ms`` remains (at most
+        ``rounds``; the next tick continues). Two round trips per round.
+        """
+        total = ApplyResult()
+        for _ in range(rounds):
+            result, found = await self._fire_round(now_ms, limit)
+            total.emitted += result.emitted
+            for status, count in result.statuses.items():
+                total.statuses[status] = total.statuses.get(status, 0) + count
+            if not found:
+                break
+        return total
+
+    async def _fire_round(self, now_ms: int, limit: int) -> tuple[ApplyResult, bool]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for bucket in self.keys.all_buckets():
+                pipe.zrangebyscore(self.keys.due(bucket), "-inf", now_ms, start=0, num=limit,
+                                   withscores=True)
+            replies = await pipe.execute()
+        due = sorted(
+            (int(score), bucket, member.decode())
+            for bucket, found in enumerate(replies)
+            for member, score in found
+        )
+        if not due:
+            return ApplyResult(), False
+        lead_ids = [member[2:] for _, _, member in due if member.startswith("L:")]
+        owners = await self.client.hmget(self.keys.lead_accounts(), lead_ids) if lead_ids else []
+        accounts = {lead_id: _text(owner) for lead_id, owner in zip(lead_ids, owners, strict=True)}
+        runs = [
+            _Run(member[2:], accounts.get(member[2:]), bucket, None, fire_until=due_ms)
+            if member.startswith("L:") else _Run(None, member[2:], bucket, None,
+                                                 fire_until=due_ms)
+            for due_ms, bucket, member in due
+        ]
+        return await self._run_all(runs), True
+
+    # ----------------------------------------------------------------- outbox
+    async def ack(self, emitted: Sequence[Emitted]) -> None:
+        """Forget outbox entries that were published."""
+        if not emitted:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for item in emitted:
+                pipe.xdel(self.keys.outbox(item.bucket), item.entry_id)
+            await pipe.execute()
+
+    async def unacked(self, older_than_ms: int, limit: int = 1000) -> list[Emitted]:
+        """Outbox entries written before ``older_than_ms`` (Redis time) and never acked."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for bucket in self.keys.all_buckets():
+                pipe.xrange(self.keys.outbox(bucket), "-", f"{older_than_ms}", count=limit)
+            replies = await pipe.execute()
+        return [
+            Emitted(decode_record(unpack(fields[b"r"])), bucket, entry_id.decode())
+            for bucket, entries in enumerate(replies)
+            for entry_id, fields in entries
+        ]
+
+    # ------------------------------------------------------------------ reads
+    async def lead_location(self, lead_or_key: str) -> tuple[str, str | None] | None:
+        """(lead id, account id) for a lead id or an identity key; ``None`` if unknown."""
+        lead_id = _text(await self.client.hget(self.keys.identities(), lead_or_key))
+        resolved = lead_id or lead_or_key
+        account = _text(await self.client.hget(self.keys.lead_accounts(), resolved))
+        if lead_id is None and account is None:
+            exists = await self.client.exists(
+                self.keys.lead(self.keys.bucket(resolved, None), resolved)
+            )
+            if not exists:
+                return None
+        return resolved, account
+
+    async def read_lead(self, lead_id: str, account_id: str | None) -> LeadState | None:
+        raw = _bytes(await self.client.get(self.keys.lead(self.keys.bucket(lead_id, account_id), lead_id)))
+        if raw is None or "mg" in unpack(raw):
+            return None
+        return decode_lead(lead_id, raw)
+
+    async def read_account(self, account_id: str) -> AccountState | None:
+        bucket = self.keys.bucket("", account_id)
+        raw = _bytes(await self.client.get(self.keys.account(bucket, account_id)))
+        return decode_account(account_id, raw) if raw else None
