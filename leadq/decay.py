@@ -87,7 +87,11 @@ def _below_share_at(term: Decayed, share: float) -> int:
     if term.value <= share:
         return term.at_ms + 1
     # log(x)/log(2), not log2: the Lua fast path has only the natural log.
-    return term.at_ms + math.ceil(term.half_life_ms * (math.log(term.value / share) / math.log(2.0))) + 1
+    return (
+        term.at_ms
+        + math.ceil(term.half_life_ms * (math.log(term.value / share) / math.log(2.0)))
+        + 1
+    )
 
 
 def _bisect(terms: Sequence[Decayed], base: float, threshold: float, low: int, high: int) -> int:

@@ -95,8 +95,11 @@ def fire_due(
     while True:
         lead_at = lead_due(lead, profile, rules)
         account_at = account_due(account, rules) if account is not None else None
-        if account is not None and account_at is not None and account_at <= until_ms and (
-            lead_at is None or account_at <= lead_at
+        if (
+            account is not None
+            and account_at is not None
+            and account_at <= until_ms
+            and (lead_at is None or account_at <= lead_at)
         ):
             transitions += fire_account(account, account_at, rules)
         elif lead_at is not None and lead_at <= until_ms:

@@ -13,9 +13,7 @@ def weight_at(entry: Contribution, t_ms: int, rules: CompiledRules) -> float:
     return decayed_points(entry.points, entry.earned_ms, t_ms, rules.half_life_ms(entry.category))
 
 
-def _ranking(
-    entry: Contribution, t_ms: int, rules: CompiledRules
-) -> tuple[float, int, str, str]:
+def _ranking(entry: Contribution, t_ms: int, rules: CompiledRules) -> tuple[float, int, str, str]:
     # Largest absolute worth first; ties broken by newest event, event id, rule id, so
     # the order is total and replay output is byte-identical.
     return (-abs(weight_at(entry, t_ms, rules)), -entry.earned_ms, entry.event_id, entry.rule_id)
@@ -39,8 +37,15 @@ def top_contributors(
     """The ``explain.top`` contributions worth most at ``t_ms``, with their worth."""
     ranked = sorted(contributions, key=lambda c: _ranking(c, t_ms, rules))
     return [
-        (c.rule_id, c.event_id, c.category, c.points, c.earned_ms,
-         weight_at(c, t_ms, rules), c.lead_id)
+        (
+            c.rule_id,
+            c.event_id,
+            c.category,
+            c.points,
+            c.earned_ms,
+            weight_at(c, t_ms, rules),
+            c.lead_id,
+        )
         for c in ranked[: rules.rules.explain.top]
     ]
 

@@ -34,7 +34,9 @@ def _recap(lead: LeadState, absorbed: LeadState, rules: CompiledRules) -> list[t
     return displaced
 
 
-def _without(contributions: list[Contribution], dropped: set[tuple[str, str]]) -> list[Contribution]:
+def _without(
+    contributions: list[Contribution], dropped: set[tuple[str, str]]
+) -> list[Contribution]:
     return [c for c in contributions if (c.rule_id, c.event_id) not in dropped]
 
 

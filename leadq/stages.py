@@ -79,12 +79,9 @@ def _score_moves(lead: LeadState, profile: Profile, score: float, at_ms: int,
         lead.cooldown = False
     # A recycled lead comes back only with new intent, and after a sales rejection only
     # once it has cooled below the exit threshold: no instant bounce back to MQL.
-    eligible = lead.stage == "known" or (
-        lead.stage == "recycled" and engaged and not lead.cooldown
-    )
-    qualified = (
-        grade_at_least(profile.grade, mql.min_grade)
-        and _has_answers(profile, mql.requires_answers)
+    eligible = lead.stage == "known" or (lead.stage == "recycled" and engaged and not lead.cooldown)
+    qualified = grade_at_least(profile.grade, mql.min_grade) and _has_answers(
+        profile, mql.requires_answers
     )
     moves: list[Move] = []
     if eligible and score >= mql.enter and qualified:
@@ -110,8 +107,11 @@ def _product_moves(lead: LeadState, at_ms: int, rules: CompiledRules, trigger: s
         reason = f"product score {score:.1f} reached PQL entry {pql.enter:g}"
         return [_move(lead, "product", "pql", at_ms, reason, score, pql.enter, trigger)]
     if lead.product_stage == "pql" and score < pql.exit:
-        reason = (f"product score decayed below PQL exit {pql.exit:g}" if decayed
-                  else f"product score {score:.1f} fell below PQL exit {pql.exit:g}")
+        reason = (
+            f"product score decayed below PQL exit {pql.exit:g}"
+            if decayed
+            else f"product score {score:.1f} fell below PQL exit {pql.exit:g}"
+        )
         return [_move(lead, "product", "pql_lapsed", at_ms, reason, score, pql.exit, trigger)]
     return []
 
@@ -119,9 +119,9 @@ def _product_moves(lead: LeadState, at_ms: int, rules: CompiledRules, trigger: s
 def cool_down(lead: LeadState, at_ms: int, rules: CompiledRules) -> None:
     """Lift a sales cool-down if the score had decayed below exit by ``at_ms`` (called
     before a new event adds its points)."""
-    if lead.cooldown and lead.profile is not None:
-        if mql_score(lead, lead.profile, at_ms, rules) < rules.rules.stages.mql.exit:
-            lead.cooldown = False
+    exit_ = rules.rules.stages.mql.exit
+    if lead.cooldown and lead.profile and mql_score(lead, lead.profile, at_ms, rules) < exit_:
+        lead.cooldown = False
 
 
 def evaluate_lead(
@@ -203,10 +203,16 @@ def evaluate_account(account: AccountState, rules: CompiledRules,
         return []
     engaged = engaged_members(account, at_ms, duration_ms(mqa.engaged_window))
     personas = {account.members[m].persona for m in engaged}
-    if (score >= mqa.enter and len(engaged) >= mqa.min_engaged_people
-            and len(personas) >= mqa.min_personas and set(mqa.required_personas) <= personas):
-        reason = (f"account score {score:.1f} reached MQA entry {mqa.enter:g} with "
-                  f"{len(engaged)} engaged people ({', '.join(sorted(personas))})")
+    if (
+        score >= mqa.enter
+        and len(engaged) >= mqa.min_engaged_people
+        and len(personas) >= mqa.min_personas
+        and set(mqa.required_personas) <= personas
+    ):
+        reason = (
+            f"account score {score:.1f} reached MQA entry {mqa.enter:g} with "
+            f"{len(engaged)} engaged people ({', '.join(sorted(personas))})"
+        )
         return [_account_move(account, "mqa", at_ms, reason, score, mqa.enter, trigger)]
     return []
 

@@ -139,8 +139,12 @@ def lead_transition(
 ) -> TransitionData:
     at_ms = move.at_ms
     return build_transition(
-        "lead", lead.lead_id, move, profile,
-        intent_total(lead.intent, at_ms), intent_by_category(lead.intent, at_ms),
+        "lead",
+        lead.lead_id,
+        move,
+        profile,
+        intent_total(lead.intent, at_ms),
+        intent_by_category(lead.intent, at_ms),
         top_contributors(lead.contributions, at_ms, rules),
         account_context(account, at_ms, rules) if account else None,
         rules.version,
@@ -150,8 +154,12 @@ def lead_transition(
 def account_transition(move: Move, account: AccountState, rules: CompiledRules) -> TransitionData:
     at_ms = move.at_ms
     return build_transition(
-        "account", account.account_id, move, None,
-        intent_total(account.intent, at_ms), intent_by_category(account.intent, at_ms),
+        "account",
+        account.account_id,
+        move,
+        None,
+        intent_total(account.intent, at_ms),
+        intent_by_category(account.intent, at_ms),
         top_contributors(account.contributions, at_ms, rules),
         account_context(account, at_ms, rules),
         rules.version,

@@ -94,8 +94,9 @@ class World:
         join_account(lead, account, self.rules)
         return lead
 
-    def _absorb(self, survivor: LeadState, other_id: str,
-                account: AccountState | None) -> LeadState:
+    def _absorb(
+        self, survivor: LeadState, other_id: str, account: AccountState | None
+    ) -> LeadState:
         other = self.leads.pop(other_id)
         if other.account_id in self.accounts:
             leave_account(other, self.accounts[other.account_id])

@@ -22,7 +22,10 @@ CONTRACTS = {
     "signal": "schemas.signal:Signal",
     "transition": "schemas.transition:TransitionEvent",
     "rules": "schemas.rules:Rules",
-    "inbound-event": "schemas.events:INBOUND_EVENT_ADAPTER",
+    "inbound-event": "schemas.events:INBOUND_EVENT",
+    "routed-signal": "schemas.routed:RoutedSignal",
+    "lead-view": "schemas.views:LeadView",
+    "account-view": "schemas.views:AccountView",
 }
 
 

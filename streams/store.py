@@ -36,14 +36,20 @@ from streams.codec import (
     lead_offsets,
     unpack,
 )
+from streams.engine_config import packed_engine_config
+from streams.keys import Keys
+from streams.prepare import prepare_account_only, prepare_event
+from streams.scripts import register
 
 
 def _bytes(value: object) -> bytes | None:
     """A raw reply; the store's client must not decode responses."""
     if value is None or isinstance(value, bytes):
         return value
-    raise TypeError(f"expected bytes from Redis, got {type(value).__name__}: use a client "
-                    "without decode_responses")
+    raise TypeError(
+        f"expected bytes from Redis, got {type(value).__name__}: use a client "
+        "without decode_responses"
+    )
 
 
 def _text(value: object) -> str | None:
@@ -56,11 +62,6 @@ def _extra(raw: bytes) -> dict[str, Any]:
     blob = unpack(raw)
     return {key: blob[key] for key in ("of", "mf") if key in blob}
 
-
-from streams.engine_config import packed_engine_config
-from streams.keys import Keys
-from streams.prepare import prepare_account_only, prepare_event
-from streams.scripts import register
 
 #: A lead blob left behind by a merge points at the survivor for this long.
 TOMBSTONE_TTL_S = 7 * 86_400
@@ -398,7 +399,7 @@ class QualifierStore:
                 join_account(lead, account, self.rules)
             merged = merge_leads(lead, absorbed, account, self.rules)
             merged.account_id = account_id
-            extra["mf"] = (merged_from + [absorbed.lead_id])[-16:]
+            extra["mf"] = [*merged_from, absorbed.lead_id][-16:]
             writes: dict[str, bytes | None] = {lead_key: encode_lead(merged, extra)}
             if account is not None and account_key is not None:
                 writes[account_key] = encode_account(account)
@@ -450,8 +451,9 @@ class QualifierStore:
     async def _fire_round(self, now_ms: int, limit: int) -> tuple[ApplyResult, bool]:
         async with self.client.pipeline(transaction=False) as pipe:
             for bucket in self.keys.all_buckets():
-                pipe.zrangebyscore(self.keys.due(bucket), "-inf", now_ms, start=0, num=limit,
-                                   withscores=True)
+                pipe.zrangebyscore(
+                    self.keys.due(bucket), "-inf", now_ms, start=0, num=limit, withscores=True
+                )
             replies = await pipe.execute()
         due = sorted(
             (int(score), bucket, member.decode())
@@ -465,8 +467,8 @@ class QualifierStore:
         accounts = {lead_id: _text(owner) for lead_id, owner in zip(lead_ids, owners, strict=True)}
         runs = [
             _Run(member[2:], accounts.get(member[2:]), bucket, None, fire_until=due_ms)
-            if member.startswith("L:") else _Run(None, member[2:], bucket, None,
-                                                 fire_until=due_ms)
+            if member.startswith("L:")
+            else _Run(None, member[2:], bucket, None, fire_until=due_ms)
             for due_ms, bucket, member in due
         ]
         return await self._run_all(runs), True
@@ -508,7 +510,9 @@ class QualifierStore:
         return resolved, account
 
     async def read_lead(self, lead_id: str, account_id: str | None) -> LeadState | None:
-        raw = _bytes(await self.client.get(self.keys.lead(self.keys.bucket(lead_id, account_id), lead_id)))
+        raw = _bytes(
+            await self.client.get(self.keys.lead(self.keys.bucket(lead_id, account_id), lead_id))
+        )
         if raw is None or "mg" in unpack(raw):
             return None
         return decode_lead(lead_id, raw)

@@ -39,3 +39,7 @@ def run(args: argparse.Namespace) -> int:
     except (DemoError, ClusterStartError) as error:
         print(f"leadq demo failed: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # The worker and the servers were stopped on the way out.
+        print("leadq demo: interrupted", file=sys.stderr)
+        return 130

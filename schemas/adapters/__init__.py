@@ -1,0 +1,216 @@
+"""Inbound adapters: any accepted document (leadq canonical or a vendor's) → ``Signal``s.
+
+``normalize(document, fmt, channel)`` turns one parsed JSON document into signals and
+rejects; ``normalize_bytes(raw, fmt, channel)`` does the same from raw bytes. Contract:
+
+- pure and total: bad input never raises, it becomes a ``Reject`` with a human reason
+  naming the field (an unknown ``fmt`` or ``channel`` is a programming error and does);
+- one bad item in a batch rejects that item only; signals keep the input order;
+- a document is one delivery: an array, a ``{"batch": [...]}`` envelope or one object.
+  Batch-level rules (link-scanner click bursts) look within one document only;
+- ``channel`` is what the caller knows of the item's channel (the topic it came from):
+  it picks web or product for Segment/RudderStack messages, and an item that cannot
+  belong to it (a SendGrid event on the web topic) is rejected.
+
+Adapters, detectors and pydantic validators are built once at import, so the
+per-message path only does the work of the message itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, get_args
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.adapters import leadq, mailgun, postmark, rudderstack, segment, sendgrid
+from schemas.adapters._common import AdapterError
+from schemas.adapters.bots import mark_scanner_bursts
+from schemas.adapters.detect import (
+    FORMATS,
+    Format,
+    detect,
+    is_batch_envelope,
+    unknown_format_reason,
+)
+from schemas.signal import Channel, Signal
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FORMATS",
+    "AdapterError",
+    "Format",
+    "NormalizeResult",
+    "Reject",
+    "detect",
+    "normalize",
+    "normalize_bytes",
+]
+
+#: Largest raw document ``normalize_bytes`` parses by default (1 MiB).
+DEFAULT_MAX_BYTES: Final = 1024 * 1024
+
+Converter = Callable[[object, Channel | None], Signal]
+
+_CONVERTERS: Final[dict[str, Converter]] = {
+    "leadq": leadq.to_signal,
+    "segment": segment.to_signal,
+    "rudderstack": rudderstack.to_signal,
+    "sendgrid": sendgrid.to_signal,
+    "mailgun": mailgun.to_signal,
+    "postmark": postmark.to_signal,
+}
+_CHANNELS: Final = frozenset(get_args(Channel))
+_SPEC_FORMATS: Final = frozenset({"auto", "segment", "rudderstack"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Input that became no signal, and why.
+
+    ``index`` is the item's position in the document (0 for a single-object document),
+    or None when the whole document was refused (not JSON, too large, bad envelope).
+    ``raw`` is the offending item as parsed, or the raw bytes for a refused document.
+    """
+
+    index: int | None
+    reason: str
+    raw: object
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizeResult:
+    """The signals of one document, in input order, and its rejects."""
+
+    signals: list[Signal] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def normalize(
+    document: object, fmt: str = "auto", channel: Channel | None = None
+) -> NormalizeResult:
+    """Convert one parsed JSON document; see the module docstring for the contract.
+
+    Raises ``ValueError`` only for an ``fmt`` not in ``FORMATS`` or an unknown ``channel``.
+    """
+    _check_arguments(fmt, channel)
+    envelope = fmt in _SPEC_FORMATS and is_batch_envelope(document)
+    try:
+        items, originals = _split(document, envelope)
+    except AdapterError as error:
+        return NormalizeResult(rejects=[Reject(None, str(error), document)])
+    signals: list[Signal] = []
+    rejects: list[Reject] = []
+    for index, item in enumerate(items):
+        converter = _converter(fmt, item, envelope)
+        if converter is None:
+            rejects.append(Reject(index, unknown_format_reason(item), originals[index]))
+            continue
+        outcome = _convert(converter, item, channel)
+        if isinstance(outcome, Signal):
+            signals.append(outcome)
+        else:
+            rejects.append(Reject(index, outcome, originals[index]))
+    return NormalizeResult(mark_scanner_bursts(signals), rejects)
+
+
+def normalize_bytes(
+    raw: bytes,
+    fmt: str = "auto",
+    channel: Channel | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> NormalizeResult:
+    """Parse ``raw`` as one JSON document and ``normalize`` it; never raises on bad input.
+
+    Input that is not bytes, larger than ``max_bytes``, not UTF-8 or not JSON gives one
+    document-level ``Reject`` (``index`` None) carrying the raw input.
+    """
+    _check_arguments(fmt, channel)
+    try:
+        document = _load(raw, max_bytes)
+    except AdapterError as error:
+        return NormalizeResult(rejects=[Reject(None, str(error), raw)])
+    return normalize(document, fmt, channel)
+
+
+def _check_arguments(fmt: str, channel: Channel | None) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if channel is not None and channel not in _CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}: expected one of {sorted(_CHANNELS)}")
+
+
+def _split(document: object, envelope: bool) -> tuple[list[object], list[object]]:
+    """The items to convert, and the items as they arrived (for rejects).
+
+    They differ only inside a batch envelope, whose shared fields are merged in.
+    """
+    if envelope:
+        return segment.unbatch(document), segment.batch_of(document)
+    items = list(document) if isinstance(document, list) else [document]
+    return items, items
+
+
+def _converter(fmt: str, item: object, from_envelope: bool) -> Converter | None:
+    if fmt != "auto":
+        return _CONVERTERS[fmt]
+    if from_envelope:
+        # Inside an envelope every item is a spec message: report its own problems
+        # (a missing type...) rather than "unknown format".
+        return rudderstack.spec_to_signal
+    detected: Format | None = detect(item)
+    return _CONVERTERS[detected] if detected is not None else None
+
+
+def _convert(converter: Converter, item: object, channel: Channel | None) -> Signal | str:
+    """The item's signal, or the reason it has none."""
+    try:
+        return converter(item, channel)
+    except AdapterError as error:
+        return str(error)
+    except ValidationError as error:
+        return _validation_reason(error)
+    except Exception as error:
+        # A worker must survive any input: an adapter bug on an odd item sends that
+        # item to the dead-letter topic with this reason instead of killing the stream.
+        return f"could not convert the item: {type(error).__name__}: {error}"
+
+
+def _validation_reason(error: ValidationError) -> str:
+    """Pydantic's errors as ``field.path: message`` parts, at most three of them."""
+    problems = [_problem(detail) for detail in error.errors(include_url=False)[:3]]
+    more = error.error_count() - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _problem(detail: ErrorDetails) -> str:
+    message = detail["msg"].removeprefix("Value error, ")
+    path = ".".join(map(str, detail["loc"]))
+    return f"{path}: {message}" if path else message
+
+
+def _load(raw: object, max_bytes: int) -> object:
+    """``raw`` parsed as JSON, or an ``AdapterError`` saying why it cannot be."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise AdapterError(f"expected raw bytes, got {type(raw).__name__}")
+    size = len(raw) if not isinstance(raw, memoryview) else raw.nbytes
+    if size > max_bytes:
+        raise AdapterError(f"document is {size} bytes, over the limit of {max_bytes} bytes")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        if not _is_utf8(raw):
+            raise AdapterError("document is not UTF-8 text") from None
+        raise AdapterError(f"document is not JSON: {error}") from None
+
+
+def _is_utf8(raw: bytes | bytearray | memoryview) -> bool:
+    try:
+        bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

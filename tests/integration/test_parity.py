@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from leadq.compiled import CompiledRules, compile_rules
+from leadq.state import AccountState, LeadState
 from leadq.transitions import intent_total
 from leadq.world import World
 from schemas.rules import rules_from_data
@@ -37,8 +38,13 @@ def _parity_rules() -> CompiledRules:
     """The example rules with low thresholds and short half-lives, so short random
     sequences reach every stage and decay out of it."""
     data = yaml.safe_load(Path("rules/example.yaml").read_text())
-    data["intent"]["half_lives"] = {"default": "1d", "web": "1d", "email": "12h",
-                                    "product": "2d", "crm": "3d"}
+    data["intent"]["half_lives"] = {
+        "default": "1d",
+        "web": "1d",
+        "email": "12h",
+        "product": "2d",
+        "crm": "3d",
+    }
     data["stages"]["mql"].update(enter=45, exit=30)
     data["stages"]["pql"].update(enter=25, exit=10)
     data["stages"]["mqa"].update(enter=45, exit=30, min_engaged_people=2, min_personas=2)
@@ -70,16 +76,25 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "rejected": {"channel": "crm", "name": "sales_rejected"},
     "crm_dq": {"channel": "crm", "name": "disqualified"},
     "vp": {"channel": "web", "type": "identify", "traits": {"seniority": "vp"}},
-    "engineer": {"channel": "web", "type": "identify",
-                 "traits": {"department": "engineering", "seniority": "manager"}},
+    "engineer": {
+        "channel": "web",
+        "type": "identify",
+        "traits": {"department": "engineering", "seniority": "manager"},
+    },
     "student": {"channel": "web", "type": "identify", "traits": {"title": "Student"}},
     "budget": {"channel": "web", "name": "Form Submitted", "properties": {"budget": "approved"}},
-    "firmographics": {"channel": "web", "type": "group",
-                      "traits": {"industry": "software", "employees": 1200}},
+    "firmographics": {
+        "channel": "web",
+        "type": "group",
+        "traits": {"industry": "software", "employees": 1200},
+    },
 }
 weighted_actions = st.sampled_from(
-    [*["pricing", "case", "webinar", "demo", "feature", "signup", "click"] * 3,
-     *["vp"] * 3, *sorted(ACTIONS)]
+    [
+        *["pricing", "case", "webinar", "demo", "feature", "signup", "click"] * 3,
+        *["vp"] * 3,
+        *sorted(ACTIONS),
+    ]
 )
 steps = st.lists(
     st.tuples(
@@ -94,7 +109,7 @@ steps = st.lists(
 
 
 def _signals(spec: list[tuple[str, str, int, bool]]) -> list[Signal]:
-    at, signals = START, []
+    at, signals = START, list[Signal]()
     for number, (person, action, minutes, repeat) in enumerate(spec):
         at += timedelta(minutes=minutes)
         fields = dict(ACTIONS[action])
@@ -102,8 +117,15 @@ def _signals(spec: list[tuple[str, str, int, bool]]) -> list[Signal]:
         if repeat and signals:
             signals.append(signals[-1])
             continue
-        signals.append(Signal(event_id=f"ev{number:03d}", occurred_at=at,
-                              identity=PEOPLE[person], account=account, **fields))
+        signals.append(
+            Signal(
+                event_id=f"ev{number:03d}",
+                occurred_at=at,
+                identity=PEOPLE[person],
+                account=account,
+                **fields,
+            )
+        )
     return signals
 
 
@@ -137,12 +159,15 @@ def runner() -> Iterator[asyncio.Runner]:
         yield runner
 
 
-
 @given(steps)
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-def test_lua_and_engine_agree(runner: asyncio.Runner, redis_url: str,
-                              spec: list[tuple[str, str, int, bool]]) -> None:
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+def test_lua_and_engine_agree(
+    runner: asyncio.Runner, redis_url: str, spec: list[tuple[str, str, int, bool]]
+) -> None:
     signals = _signals(spec)
     until_ms = max(s.occurred_ms for s in signals) + 60 * 86_400_000
     world, expected = _python(signals, until_ms)
@@ -152,10 +177,11 @@ def test_lua_and_engine_agree(runner: asyncio.Runner, redis_url: str,
     async def lua_side() -> tuple[list[TransitionData], dict[str, Any]]:
         client = Redis.from_url(redis_url)
         try:
-            store = QualifierStore(client, RULES, Keys(prefix=f"parity-{uuid.uuid4().hex}",
-                                                       buckets=8))
+            store = QualifierStore(
+                client, RULES, Keys(prefix=f"parity-{uuid.uuid4().hex}", buckets=8)
+            )
             transitions = await _lua(store, signals, until_ms)
-            states = {}
+            states: dict[str, LeadState | AccountState | None] = {}
             for lead_id, lead in world.leads.items():
                 states[lead_id] = await store.read_lead(lead_id, lead.account_id)
             for account_id in world.accounts:
@@ -171,9 +197,13 @@ def test_lua_and_engine_agree(runner: asyncio.Runner, redis_url: str,
         stored = states[lead_id]
         assert stored is not None, lead_id
         assert (stored.stage, stored.product_stage, stored.account_id) == (
-            lead.stage, lead.product_stage, lead.account_id)
-        assert intent_total(stored.intent, at) == pytest.approx(intent_total(lead.intent, at),
-                                                                rel=1e-9, abs=1e-9)
+            lead.stage,
+            lead.product_stage,
+            lead.account_id,
+        )
+        assert intent_total(stored.intent, at) == pytest.approx(
+            intent_total(lead.intent, at), rel=1e-9, abs=1e-9
+        )
         assert stored.caps == lead.caps
     for account_id, account in world.accounts.items():
         stored_account = states[f"account:{account_id}"]
@@ -183,4 +213,5 @@ def test_lua_and_engine_agree(runner: asyncio.Runner, redis_url: str,
         assert stored_account.stage == account.stage
         assert set(stored_account.members) == set(account.members)
         assert intent_total(stored_account.intent, at) == pytest.approx(
-            intent_total(account.intent, at), rel=1e-9, abs=1e-9)
+            intent_total(account.intent, at), rel=1e-9, abs=1e-9
+        )

@@ -175,8 +175,17 @@ def points_rule(rule_id: str, points: float, **extra: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- fit
 @pytest.mark.parametrize(
     ("seniority", "points"),
-    [("vp", 15), ("VP", 15), ("c_level", 15), ("founder", 15), ("owner", 15),
-     ("director", 10), ("Director", 10), ("manager", 5), ("individual_contributor", 0)],
+    [
+        ("vp", 15),
+        ("VP", 15),
+        ("c_level", 15),
+        ("founder", 15),
+        ("owner", 15),
+        ("director", 10),
+        ("Director", 10),
+        ("manager", 5),
+        ("individual_contributor", 0),
+    ],
 )
 def test_seniority_points(seniority: str, points: float) -> None:
     world, _ = run([identify({"seniority": seniority})])
@@ -185,16 +194,25 @@ def test_seniority_points(seniority: str, points: float) -> None:
 
 @pytest.mark.parametrize(
     ("industry", "employees", "points"),
-    [("software", 500, 20), ("SaaS", 5000, 20), ("fintech", "1,200", 20),
-     ("retail", 1200, 10), ("saas", 499, 10), ("saas", 5001, 10), ("retail", 50, 0)],
+    [
+        ("software", 500, 20),
+        ("SaaS", 5000, 20),
+        ("fintech", "1,200", 20),
+        ("retail", 1200, 10),
+        ("saas", 499, 10),
+        ("saas", 5001, 10),
+        ("retail", 50, 0),
+    ],
 )
 def test_industry_and_size_come_from_group_account_traits(
     industry: str, employees: JsonValue, points: float
 ) -> None:
-    world, _ = run([
-        identify({"seniority": "individual_contributor"}),
-        group("acct-1", {"industry": industry, "employees": employees}),
-    ])
+    world, _ = run(
+        [
+            identify({"seniority": "individual_contributor"}),
+            group("acct-1", {"industry": industry, "employees": employees}),
+        ]
+    )
     assert world.leads["u:pat"].account_id == "acct-1"
     assert world.leads["u:pat"].traits.keys() == {"seniority"}  # group traits go to the account
     assert fit_of(world)[0] == points
@@ -202,33 +220,51 @@ def test_industry_and_size_come_from_group_account_traits(
 
 @pytest.mark.parametrize(
     ("traits", "email", "score", "grade"),
-    [({"seniority": "vp"}, "pat@acme.com", 30, "A"),  # + industry below
-     ({"seniority": "vp"}, None, 25, "B"),
-     ({"seniority": "director"}, None, 20, "B"),
-     ({"seniority": "director"}, "pat@acme.com", 25, "B"),
-     ({"seniority": "vp"}, "pat@gmail.com", 25, "B"),  # free mail: no business_email
-     ({"seniority": "manager"}, None, 15, "C"),
-     ({"seniority": "manager"}, "pat@acme.com", 20, "B")],
+    [
+        ({"seniority": "vp"}, "pat@acme.com", 30, "A"),  # + industry below
+        ({"seniority": "vp"}, None, 25, "B"),
+        ({"seniority": "director"}, None, 20, "B"),
+        ({"seniority": "director"}, "pat@acme.com", 25, "B"),
+        ({"seniority": "vp"}, "pat@gmail.com", 25, "B"),  # free mail: no business_email
+        ({"seniority": "manager"}, None, 15, "C"),
+        ({"seniority": "manager"}, "pat@acme.com", 20, "B"),
+    ],
 )
-def test_example_grades(traits: dict[str, JsonValue], email: str | None, score: float,
-                        grade: str) -> None:
-    world, _ = run([
-        identify(traits, email=email),
-        group("acct-1", {"industry": "software"}),
-    ])
+def test_example_grades(
+    traits: dict[str, JsonValue], email: str | None, score: float, grade: str
+) -> None:
+    world, _ = run(
+        [
+            identify(traits, email=email),
+            group("acct-1", {"industry": "software"}),
+        ]
+    )
     assert fit_of(world) == (score, grade)
 
 
 @pytest.mark.parametrize(
     ("score", "grade"),
-    [(30, "A"), (29.99, "B"), (20, "B"), (19.99, "C"), (10, "C"), (9.99, "D"), (5, "D"),
-     (4.99, "F"), (0, "F"), (-5, "F")],
+    [
+        (30, "A"),
+        (29.99, "B"),
+        (20, "B"),
+        (19.99, "C"),
+        (10, "C"),
+        (9.99, "D"),
+        (5, "D"),
+        (4.99, "F"),
+        (0, "F"),
+        (-5, "F"),
+    ],
 )
 def test_grade_boundaries(score: float, grade: str) -> None:
-    rules = small_rules([], fit={
-        "rules": [{"id": "given", "when": {"traits.given": True}, "points": score}],
-        "grades": {"A": 30, "B": 20, "C": 10, "D": 5},
-    })
+    rules = small_rules(
+        [],
+        fit={
+            "rules": [{"id": "given", "when": {"traits.given": True}, "points": score}],
+            "grades": {"A": 30, "B": 20, "C": 10, "D": 5},
+        },
+    )
     world, _ = run([identify({"given": True})], rules)
     assert fit_of(world) == (score, grade)
 
@@ -239,14 +275,18 @@ DISQUALIFYING = [
     ("student_email", "uses a school email address", [identify({}, email="pat@mit.edu")]),
     ("student_email", "uses a school email address", [identify({}, email="pat@ox.ac.uk")]),
     ("unsupported_region", "is in a region we do not sell to", [identify({"country": "kp"})]),
-    ("too_small", "works at a company under 10 employees",
-     [identify({}), group("tiny", {"employees": 9})]),
+    (
+        "too_small",
+        "works at a company under 10 employees",
+        [identify({}), group("tiny", {"employees": 9})],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("rule_id", "reason", "signals"), DISQUALIFYING)
-def test_each_disqualifier_names_its_reason(rule_id: str, reason: str,
-                                            signals: list[Signal]) -> None:
+def test_each_disqualifier_names_its_reason(
+    rule_id: str, reason: str, signals: list[Signal]
+) -> None:
     world, transitions = run(signals)
     (move,) = transitions
     assert (move.stage_from, move.stage_to) == ("known", "disqualified")
@@ -258,11 +298,16 @@ def test_each_disqualifier_names_its_reason(rule_id: str, reason: str,
 
 
 @pytest.mark.parametrize(("rule_id", "reason", "signals"), DISQUALIFYING)
-def test_disqualified_lead_is_never_promoted(rule_id: str, reason: str,
-                                            signals: list[Signal]) -> None:
-    flood = [*webinars(30, at=T0 + HOUR), sig("Demo Requested", at=T0 + HOUR),
-             product("Signed Up", at=T0 + HOUR), product("Feature Used", at=T0 + HOUR),
-             crm("sales_accepted", at=T0 + 2 * HOUR)]
+def test_disqualified_lead_is_never_promoted(
+    rule_id: str, reason: str, signals: list[Signal]
+) -> None:
+    flood = [
+        *webinars(30, at=T0 + HOUR),
+        sig("Demo Requested", at=T0 + HOUR),
+        product("Signed Up", at=T0 + HOUR),
+        product("Feature Used", at=T0 + HOUR),
+        crm("sales_accepted", at=T0 + 2 * HOUR),
+    ]
     world, transitions = run([*signals, *flood])
     assert [t.stage_to for t in transitions if t.track == "lifecycle"] == ["disqualified"]
     assert intent_total(world.leads["u:pat"].intent, T0 + HOUR) > 300
@@ -271,16 +316,21 @@ def test_disqualified_lead_is_never_promoted(rule_id: str, reason: str,
 
 @pytest.mark.parametrize(
     ("disqualify", "lift"),
-    [(identify({"title": "Student"}), identify({"title": "Data Engineer"}, at=T0 + 1)),
-     (identify({"country": "IR"}), identify({"country": "DE"}, at=T0 + 1)),
-     (group("tiny", {"employees": 5}), group("tiny", {"employees": 50}, at=T0 + 1))],
+    [
+        (identify({"title": "Student"}), identify({"title": "Data Engineer"}, at=T0 + 1)),
+        (identify({"country": "IR"}), identify({"country": "DE"}, at=T0 + 1)),
+        (group("tiny", {"employees": 5}), group("tiny", {"employees": 50}, at=T0 + 1)),
+    ],
 )
-def test_rules_disqualification_is_lifted_when_traits_change(disqualify: Signal,
-                                                             lift: Signal) -> None:
+def test_rules_disqualification_is_lifted_when_traits_change(
+    disqualify: Signal, lift: Signal
+) -> None:
     _, transitions = run([disqualify, lift, *webinars(10, at=T0 + 2)])
-    assert moves(transitions) == [("u:pat", "known", "disqualified"),
-                                  ("u:pat", "disqualified", "known"),
-                                  ("u:pat", "known", "mql")]
+    assert moves(transitions) == [
+        ("u:pat", "known", "disqualified"),
+        ("u:pat", "disqualified", "known"),
+        ("u:pat", "known", "mql"),
+    ]
     assert transitions[1].trigger_event_id == lift.event_id
     assert transitions[1].fit is not None
     assert transitions[1].fit.disqualifiers == ()
@@ -288,23 +338,31 @@ def test_rules_disqualification_is_lifted_when_traits_change(disqualify: Signal,
 
 def test_crm_disqualification_is_sticky() -> None:
     disqualify = crm("disqualified", at=T0 + 1)
-    later = [identify({"seniority": "vp", "title": "CTO"}, at=T0 + 2),
-             *webinars(20, at=T0 + 3), sig("Demo Requested", at=T0 + 3),
-             crm("sales_accepted", at=T0 + 4)]
+    later = [
+        identify({"seniority": "vp", "title": "CTO"}, at=T0 + 2),
+        *webinars(20, at=T0 + 3),
+        sig("Demo Requested", at=T0 + 3),
+        crm("sales_accepted", at=T0 + 4),
+    ]
     world, transitions = run([identify({"title": "Engineer"}), disqualify, *later])
     (move,) = transitions
-    assert (move.stage_from, move.stage_to, move.reason) == ("known", "disqualified",
-                                                            "crm: disqualified")
+    assert (move.stage_from, move.stage_to, move.reason) == (
+        "known",
+        "disqualified",
+        "crm: disqualified",
+    )
     assert move.trigger_event_id == disqualify.event_id
     assert world.leads["u:pat"].stage == "disqualified"
 
 
 def test_crm_disqualification_of_a_rules_disqualified_lead_is_sticky() -> None:
-    world, transitions = run([
-        identify({"title": "Student"}),
-        crm("disqualified", at=T0 + 1),
-        identify({"title": "Engineer"}, at=T0 + 2),
-    ])
+    world, transitions = run(
+        [
+            identify({"title": "Student"}),
+            crm("disqualified", at=T0 + 1),
+            identify({"title": "Engineer"}, at=T0 + 2),
+        ]
+    )
     assert world.leads["u:pat"].stage == "disqualified"
     assert [t.stage_to for t in transitions] == ["disqualified"]
 
@@ -312,21 +370,23 @@ def test_crm_disqualification_of_a_rules_disqualified_lead_is_sticky() -> None:
 # -------------------------------------------------------------------------- intent
 @pytest.mark.parametrize(
     ("signal", "expected"),
-    [(page("/pricing"), {"pricing_page": ("web", 15)}),
-     (page("/pricing/enterprise"), {"pricing_page": ("web", 15)}),
-     (page("/customers/acme"), {"case_study": ("web", 10)}),
-     (page("/blog/streaming"), {"blog": ("web", 2)}),
-     (sig("Demo Requested"), {"demo_request": ("web", 25)}),
-     (sig("demo_request", channel="product"), {"demo_request": ("product", 25)}),
-     (sig("Webinar Attended"), {"webinar": ("web", 10)}),
-     (mail("open"), {"email_open": ("email", 1)}),
-     (mail("click"), {"email_click": ("email", 3)}),
-     (mail("unsubscribe"), {"unsubscribe": ("email", -10)}),
-     (mail("spam_report"), {"unsubscribe": ("email", -10)}),
-     (product("Signed Up"), {"product_signup": ("product", 20)}),
-     (product("Feature Used"), {"product_active": ("product", 5)}),
-     (page("/about"), {}),
-     (sig("Demo Requested", channel="email"), {})],
+    [
+        (page("/pricing"), {"pricing_page": ("web", 15)}),
+        (page("/pricing/enterprise"), {"pricing_page": ("web", 15)}),
+        (page("/customers/acme"), {"case_study": ("web", 10)}),
+        (page("/blog/streaming"), {"blog": ("web", 2)}),
+        (sig("Demo Requested"), {"demo_request": ("web", 25)}),
+        (sig("demo_request", channel="product"), {"demo_request": ("product", 25)}),
+        (sig("Webinar Attended"), {"webinar": ("web", 10)}),
+        (mail("open"), {"email_open": ("email", 1)}),
+        (mail("click"), {"email_click": ("email", 3)}),
+        (mail("unsubscribe"), {"unsubscribe": ("email", -10)}),
+        (mail("spam_report"), {"unsubscribe": ("email", -10)}),
+        (product("Signed Up"), {"product_signup": ("product", 20)}),
+        (product("Feature Used"), {"product_active": ("product", 5)}),
+        (page("/about"), {}),
+        (sig("Demo Requested", channel="email"), {}),
+    ],
 )
 def test_points_per_rule(signal: Signal, expected: dict[str, tuple[str, float]]) -> None:
     outcome = apply(None, None, signal, RULES, lead_id="u:pat")
@@ -338,12 +398,14 @@ def test_points_per_rule(signal: Signal, expected: dict[str, tuple[str, float]])
 
 
 def test_every_matching_rule_adds() -> None:
-    rules = small_rules([
-        {"id": "any_page", "when": {"type": "page"}, "points": 1},
-        {"id": "pricing", "when": {"properties.path": {"glob": "/pricing*"}}, "points": 15},
-        {"id": "enterprise", "when": {"properties.plan": "enterprise"}, "points": 5},
-        {"id": "penalty", "when": {"properties.plan": "free"}, "points": -3},
-    ])
+    rules = small_rules(
+        [
+            {"id": "any_page", "when": {"type": "page"}, "points": 1},
+            {"id": "pricing", "when": {"properties.path": {"glob": "/pricing*"}}, "points": 15},
+            {"id": "enterprise", "when": {"properties.plan": "enterprise"}, "points": 5},
+            {"id": "penalty", "when": {"properties.plan": "free"}, "points": -3},
+        ]
+    )
     world, _ = run([sig(kind="page", props={"path": "/pricing", "plan": "enterprise"})], rules)
     lead = world.leads["u:pat"]
     assert intent_total(lead.intent, T0) == 21
@@ -359,10 +421,12 @@ def test_negative_points_subtract() -> None:
 
 @pytest.mark.parametrize(
     ("offsets", "scored"),
-    [([1 * HOUR, 2 * HOUR, 3 * HOUR], [0, 1]),  # 3 views in one day: 2 score
-     ([23 * HOUR, 23 * HOUR + 30 * MINUTE, 25 * HOUR], [0, 1, 2]),  # next UTC day: new bucket
-     ([5 * HOUR, 5 * HOUR, 5 * HOUR, 5 * HOUR], [0, 1]),  # same ms: smallest ids win
-     ([1 * HOUR, 2 * HOUR, 3 * HOUR, DAY + HOUR, DAY + 2 * HOUR, DAY + 3 * HOUR], [0, 1, 3, 4])],
+    [
+        ([1 * HOUR, 2 * HOUR, 3 * HOUR], [0, 1]),  # 3 views in one day: 2 score
+        ([23 * HOUR, 23 * HOUR + 30 * MINUTE, 25 * HOUR], [0, 1, 2]),  # next UTC day: new bucket
+        ([5 * HOUR, 5 * HOUR, 5 * HOUR, 5 * HOUR], [0, 1]),  # same ms: smallest ids win
+        ([1 * HOUR, 2 * HOUR, 3 * HOUR, DAY + HOUR, DAY + 2 * HOUR, DAY + 3 * HOUR], [0, 1, 3, 4]),
+    ],
 )
 def test_pricing_cap_two_per_day_exact_totals(offsets: list[int], scored: list[int]) -> None:
     views = [page("/pricing", at=T0 + o, event_id=f"p{i}") for i, o in enumerate(offsets)]
@@ -376,27 +440,42 @@ def test_pricing_cap_two_per_day_exact_totals(offsets: list[int], scored: list[i
 
 @pytest.mark.parametrize(
     ("signals", "category", "cap_total"),
-    [([page(f"/blog/{i}") for i in range(8)], "web", 10),
-     ([mail("open") for _ in range(9)], "email", 5),
-     ([mail("click") for _ in range(4)], "email", 9),
-     ([sig("Demo Requested") for _ in range(3)], "web", 25),
-     ([product("Feature Used") for _ in range(6)], "product", 20)],
+    [
+        ([page(f"/blog/{i}") for i in range(8)], "web", 10),
+        ([mail("open") for _ in range(9)], "email", 5),
+        ([mail("click") for _ in range(4)], "email", 9),
+        ([sig("Demo Requested") for _ in range(3)], "web", 25),
+        ([product("Feature Used") for _ in range(6)], "product", 20),
+    ],
 )
-def test_caps_limit_each_rule_per_bucket(signals: list[Signal], category: str,
-                                        cap_total: float) -> None:
+def test_caps_limit_each_rule_per_bucket(
+    signals: list[Signal], category: str, cap_total: float
+) -> None:
     world, _ = run(signals)
     assert world.leads["u:pat"].intent[category].value_at(T0) == cap_total
 
 
 def _mixed_history() -> list[Signal]:
     spec: list[tuple[str, int]] = [
-        ("pricing", 9 * HOUR), ("pricing", 10 * HOUR), ("pricing", 11 * HOUR),
-        ("pricing", 11 * HOUR), ("pricing", DAY + 8 * HOUR), ("blog", 2 * HOUR),
-        *[("blog", 3 * HOUR + i * MINUTE) for i in range(6)], ("open", HOUR),
-        *[("open", 2 * DAY + i * HOUR) for i in range(7)], ("unsub", 3 * DAY),
-        ("demo", 4 * HOUR), ("demo", 5 * HOUR), ("feature", 2 * DAY),
-        *[("feature", 2 * DAY + i * MINUTE) for i in range(5)], ("bot_open", 2 * DAY),
-        ("case", 6 * HOUR), ("case", 2 * DAY), ("case", 4 * DAY), ("case", 5 * DAY),
+        ("pricing", 9 * HOUR),
+        ("pricing", 10 * HOUR),
+        ("pricing", 11 * HOUR),
+        ("pricing", 11 * HOUR),
+        ("pricing", DAY + 8 * HOUR),
+        ("blog", 2 * HOUR),
+        *[("blog", 3 * HOUR + i * MINUTE) for i in range(6)],
+        ("open", HOUR),
+        *[("open", 2 * DAY + i * HOUR) for i in range(7)],
+        ("unsub", 3 * DAY),
+        ("demo", 4 * HOUR),
+        ("demo", 5 * HOUR),
+        ("feature", 2 * DAY),
+        *[("feature", 2 * DAY + i * MINUTE) for i in range(5)],
+        ("bot_open", 2 * DAY),
+        ("case", 6 * HOUR),
+        ("case", 2 * DAY),
+        ("case", 4 * DAY),
+        ("case", 5 * DAY),
     ]
     make = {
         "pricing": lambda **kw: page("/pricing", **kw),
@@ -408,8 +487,10 @@ def _mixed_history() -> list[Signal]:
         "demo": lambda **kw: sig("Demo Requested", **kw),
         "feature": lambda **kw: product("Feature Used", **kw),
     }
-    return [make[kind](at=T0 + offset, event_id=f"m{n:02d}", email="pat@acme.com")
-            for n, (kind, offset) in enumerate(spec)]
+    return [
+        make[kind](at=T0 + offset, event_id=f"m{n:02d}", email="pat@acme.com")
+        for n, (kind, offset) in enumerate(spec)
+    ]
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -427,23 +508,37 @@ def test_caps_are_order_independent(seed: int) -> None:
         assert math.isclose(a, b, rel_tol=1e-9), category
     assert lead_a.caps == lead_b.caps
     account_a, account_b = in_order.accounts["acme.com"], other.accounts["acme.com"]
-    assert math.isclose(intent_total(account_a.intent, read_at),
-                        intent_total(account_b.intent, read_at), rel_tol=1e-9)
+    assert math.isclose(
+        intent_total(account_a.intent, read_at),
+        intent_total(account_b.intent, read_at),
+        rel_tol=1e-9,
+    )
 
 
 def test_late_earlier_event_displaces_an_awarded_later_one() -> None:
     at_10, at_11, at_9 = T0 + 10 * HOUR, T0 + 11 * HOUR, T0 + 9 * HOUR
-    world, _ = run([page("/pricing", at=at_10, event_id="p10"),
-                    page("/pricing", at=at_11, event_id="p11"),
-                    page("/pricing", at=at_9, event_id="p09")])
+    world, _ = run(
+        [
+            page("/pricing", at=at_10, event_id="p10"),
+            page("/pricing", at=at_11, event_id="p11"),
+            page("/pricing", at=at_9, event_id="p09"),
+        ]
+    )
     lead = world.leads["u:pat"]
     expected = decayed(15, at_9, at_11, WEB_HALF_LIFE) + decayed(15, at_10, at_11, WEB_HALF_LIFE)
     assert lead.intent["web"].value_at(at_11) == pytest.approx(expected, rel=1e-12)
     assert sorted(c.event_id for c in lead.contributions) == ["p09", "p10"]
-    in_order, _ = run([page("/pricing", at=t, event_id=e)
-                       for t, e in [(at_9, "p09"), (at_10, "p10"), (at_11, "p11")]])
-    assert math.isclose(in_order.leads["u:pat"].intent["web"].value_at(at_11),
-                        lead.intent["web"].value_at(at_11), rel_tol=1e-9)
+    in_order, _ = run(
+        [
+            page("/pricing", at=t, event_id=e)
+            for t, e in [(at_9, "p09"), (at_10, "p10"), (at_11, "p11")]
+        ]
+    )
+    assert math.isclose(
+        in_order.leads["u:pat"].intent["web"].value_at(at_11),
+        lead.intent["web"].value_at(at_11),
+        rel_tol=1e-9,
+    )
     assert in_order.leads["u:pat"].caps == lead.caps
 
 
@@ -451,10 +546,16 @@ def test_late_earlier_event_displaces_an_awarded_later_one() -> None:
     ("bot", "total", "engaged"),
     [(True, 0, False), (False, 1 + 3, True)],
 )
-def test_bot_opens_score_nothing_and_are_not_engagement(bot: bool, total: float,
-                                                        engaged: bool) -> None:
-    world, _ = run([identify({}, email="pat@acme.com"),
-                    mail("open", bot=bot, at=T0 + 1), mail("click", bot=bot, at=T0 + 1)])
+def test_bot_opens_score_nothing_and_are_not_engagement(
+    bot: bool, total: float, engaged: bool
+) -> None:
+    world, _ = run(
+        [
+            identify({}, email="pat@acme.com"),
+            mail("open", bot=bot, at=T0 + 1),
+            mail("click", bot=bot, at=T0 + 1),
+        ]
+    )
     lead = world.leads["u:pat"]
     member = world.accounts["acme.com"].members["u:pat"]
     assert intent_total(lead.intent, T0 + 1) == total
@@ -474,21 +575,27 @@ def test_rule_with_count_bots_scores_machine_activity() -> None:
 # ------------------------------------------------------------------------- answers
 @pytest.mark.parametrize(
     ("given", "answers", "points"),
-    [({"budget": "approved"}, {"budget": "approved"}, 10),
-     ({"budget": "Planned"}, {"budget": "Planned"}, 5),
-     ({"budget": "none"}, {"budget": "none"}, 0),
-     ({"budget": "unknown-value"}, {"budget": "unknown-value"}, 0),
-     ({"budget": ""}, {}, 0),
-     ({"purchase_role": "decision_maker"}, {"authority": "decision_maker"}, 10),
-     ({"purchase_role": "influencer"}, {"authority": "influencer"}, 5),
-     ({"timeline": "this_quarter"}, {"timeline": "this_quarter"}, 10),
-     ({"timeline": "next_decade"}, {"timeline": "next_decade"}, 0),
-     ({"budget": "approved", "purchase_role": "decision_maker", "timeline": "this_year"},
-      {"budget": "approved", "authority": "decision_maker", "timeline": "this_year"}, 25)],
+    [
+        ({"budget": "approved"}, {"budget": "approved"}, 10),
+        ({"budget": "Planned"}, {"budget": "Planned"}, 5),
+        ({"budget": "none"}, {"budget": "none"}, 0),
+        ({"budget": "unknown-value"}, {"budget": "unknown-value"}, 0),
+        ({"budget": ""}, {}, 0),
+        ({"purchase_role": "decision_maker"}, {"authority": "decision_maker"}, 10),
+        ({"purchase_role": "influencer"}, {"authority": "influencer"}, 5),
+        ({"timeline": "this_quarter"}, {"timeline": "this_quarter"}, 10),
+        ({"timeline": "next_decade"}, {"timeline": "next_decade"}, 0),
+        (
+            {"budget": "approved", "purchase_role": "decision_maker", "timeline": "this_year"},
+            {"budget": "approved", "authority": "decision_maker", "timeline": "this_year"},
+            25,
+        ),
+    ],
 )
 @pytest.mark.parametrize("via", ["identify", "form"])
-def test_answer_points(given: dict[str, JsonValue], answers: dict[str, JsonValue],
-                       points: float, via: str) -> None:
+def test_answer_points(
+    given: dict[str, JsonValue], answers: dict[str, JsonValue], points: float, via: str
+) -> None:
     signal = identify(given) if via == "identify" else sig("Form Submitted", props=given)
     world, _ = run([signal])
     assert answers_of(world) == (answers, points)
@@ -496,8 +603,10 @@ def test_answer_points(given: dict[str, JsonValue], answers: dict[str, JsonValue
 
 
 def test_answers_count_toward_mql() -> None:
-    form = sig("Form Submitted", props={"budget": "approved", "purchase_role": "decision_maker",
-                                        "comment": "call me"})
+    form = sig(
+        "Form Submitted",
+        props={"budget": "approved", "purchase_role": "decision_maker", "comment": "call me"},
+    )
     _, transitions = run([*webinars(8), form])
     (mql,) = transitions
     assert (mql.stage_to, mql.score, mql.answers_score) == ("mql", 100, 20)
@@ -507,12 +616,18 @@ def test_answers_count_toward_mql() -> None:
 
 def test_requires_answers_blocks_mql_until_present() -> None:
     data: dict[str, Any] = {
-        "intent": {"half_lives": {"default": "3650d"},
-                   "rules": [points_rule("hit", 60), points_rule("demo", 5)]},
-        "answers": [{"id": "budget", "field": "budget", "points": {"approved": 10}},
-                    {"id": "timeline", "field": "timeline"}],
-        "stages": {"mql": {"enter": 50, "exit": 20, "requires_answers": ["budget"]},
-                   "sql": {"on_rules": ["demo"], "requires_answers": ["timeline"]}},
+        "intent": {
+            "half_lives": {"default": "3650d"},
+            "rules": [points_rule("hit", 60), points_rule("demo", 5)],
+        },
+        "answers": [
+            {"id": "budget", "field": "budget", "points": {"approved": 10}},
+            {"id": "timeline", "field": "timeline"},
+        ],
+        "stages": {
+            "mql": {"enter": 50, "exit": 20, "requires_answers": ["budget"]},
+            "sql": {"on_rules": ["demo"], "requires_answers": ["timeline"]},
+        },
     }
     rules = compile_rules(rules_from_data(data))
     steps = [
@@ -531,18 +646,20 @@ def test_requires_answers_blocks_mql_until_present() -> None:
 # --------------------------------------------------------------------------- decay
 @pytest.mark.parametrize(
     ("signal", "category", "points", "half_life"),
-    [(page("/pricing"), "web", 15, WEB_HALF_LIFE),
-     (mail("click"), "email", 3, EMAIL_HALF_LIFE),
-     (mail("unsubscribe"), "email", -10, EMAIL_HALF_LIFE),
-     (product("Signed Up"), "product", 20, PRODUCT_HALF_LIFE),
-     (sig("demo_request", channel="product"), "product", 25, PRODUCT_HALF_LIFE)],
+    [
+        (page("/pricing"), "web", 15, WEB_HALF_LIFE),
+        (mail("click"), "email", 3, EMAIL_HALF_LIFE),
+        (mail("unsubscribe"), "email", -10, EMAIL_HALF_LIFE),
+        (product("Signed Up"), "product", 20, PRODUCT_HALF_LIFE),
+        (sig("demo_request", channel="product"), "product", 25, PRODUCT_HALF_LIFE),
+    ],
 )
-def test_intent_halves_every_half_life(signal: Signal, category: str, points: float,
-                                       half_life: int) -> None:
+def test_intent_halves_every_half_life(
+    signal: Signal, category: str, points: float, half_life: int
+) -> None:
     world, _ = run([signal])
     term = world.leads["u:pat"].intent[category]
-    assert [term.value_at(T0 + n * half_life) for n in range(3)] == [
-        points, points / 2, points / 4]
+    assert [term.value_at(T0 + n * half_life) for n in range(3)] == [points, points / 2, points / 4]
     assert term.value_at(T0 + half_life // 2) == pytest.approx(points / math.sqrt(2), rel=1e-12)
 
 
@@ -573,11 +690,14 @@ def test_next_event_after_due_time_fires_the_recycle_first_at_its_own_time() -> 
     blog = page("/blog/x", at=due + DAY)
     transitions = world.process(blog)
     assert [(t.stage_to, ms(t), t.trigger_event_id) for t in transitions] == [
-        ("recycled", due, None)]
+        ("recycled", due, None)
+    ]
 
 
-HYSTERESIS = small_rules([points_rule(f"plus{p}", p) for p in (10, 25, 30)]
-                         + [points_rule(f"minus{p}", -p) for p in (10, 25)])
+HYSTERESIS = small_rules(
+    [points_rule(f"plus{p}", p) for p in (10, 25, 30)]
+    + [points_rule(f"minus{p}", -p) for p in (10, 25)]
+)
 
 
 def _steps(names: list[str], start: int = T0) -> list[Signal]:
@@ -585,8 +705,20 @@ def _steps(names: list[str], start: int = T0) -> list[Signal]:
 
 
 def test_hysteresis_score_between_exit_and_enter_never_flaps() -> None:
-    names = ["plus30"] * 4 + ["minus25", "minus25", "plus10", "plus10", "minus25", "plus25",
-                              "minus10", "minus10", "plus25", "minus25", "plus10", "minus10"]
+    names = ["plus30"] * 4 + [
+        "minus25",
+        "minus25",
+        "plus10",
+        "plus10",
+        "minus25",
+        "plus25",
+        "minus10",
+        "minus10",
+        "plus25",
+        "minus25",
+        "plus10",
+        "minus10",
+    ]
     world = World(HYSTERESIS)
     transitions: list[TransitionData] = []
     scores = []
@@ -603,7 +735,10 @@ def test_recycled_lead_can_become_mql_again() -> None:
     names = ["plus30"] * 4 + ["minus25", "minus25", "minus25", "plus25", "plus25", "plus10"]
     _, transitions = run(_steps(names), HYSTERESIS)
     assert [(t.stage_from, t.stage_to) for t in transitions] == [
-        ("known", "mql"), ("mql", "recycled"), ("recycled", "mql")]
+        ("known", "mql"),
+        ("mql", "recycled"),
+        ("recycled", "mql"),
+    ]
     assert [ms(t) for t in transitions] == [T0 + 3 * HOUR, T0 + 6 * HOUR, T0 + 9 * HOUR]
     assert [t.threshold for t in transitions] == [100, 60, 100]
 
@@ -614,7 +749,9 @@ def test_decay_recycled_lead_can_become_mql_again() -> None:
     later = [sig("Webinar Attended", at=due + HOUR) for _ in range(7)]
     transitions = [t for s in later for t in world.process(s)]
     assert [(t.stage_from, t.stage_to) for t in transitions] == [
-        ("mql", "recycled"), ("recycled", "mql")]
+        ("mql", "recycled"),
+        ("recycled", "mql"),
+    ]
     # 20 + 40·2^(−1h/14d) + 10k ≥ 100 first for k = 5
     assert transitions[1].trigger_event_id == later[4].event_id
 
@@ -662,8 +799,10 @@ def test_crm_sales_accepted_makes_sql(before: list[Signal]) -> None:
 
 @pytest.mark.parametrize(
     "before",
-    [[crm("sales_accepted")],  # SQL with score 0
-     [*webinars(12), crm("sales_accepted")]],  # SQL with score 120
+    [
+        [crm("sales_accepted")],  # SQL with score 0
+        [*webinars(12), crm("sales_accepted")],
+    ],  # SQL with score 120
 )
 def test_crm_sales_rejected_recycles(before: list[Signal]) -> None:
     world, _ = run(before)
@@ -675,8 +814,7 @@ def test_crm_sales_rejected_recycles(before: list[Signal]) -> None:
 
 def test_crm_sales_rejected_low_score_lead_stays_recycled() -> None:
     world, _ = run([*webinars(5), crm("sales_accepted")])
-    assert [t.stage_to for t in world.process(crm("sales_rejected", at=T0 + HOUR))] == [
-        "recycled"]
+    assert [t.stage_to for t in world.process(crm("sales_rejected", at=T0 + HOUR))] == ["recycled"]
     assert world.process(page("/blog/x", at=T0 + DAY)) == []
     assert world.leads["u:pat"].stage == "recycled"
 
@@ -685,16 +823,22 @@ def test_crm_sales_rejected_is_not_undone_by_the_same_event() -> None:
     rejected = crm("sales_rejected", at=T0 + HOUR)
     world, transitions = run([*webinars(12), sig("Demo Requested"), rejected])
     assert [t.stage_to for t in transitions if t.trigger_event_id == rejected.event_id] == [
-        "recycled"]
+        "recycled"
+    ]
     assert world.leads["u:pat"].stage == "recycled"
 
 
 def test_no_duplicate_transition_while_already_in_the_stage() -> None:
-    world, transitions = run([*webinars(10), product("Signed Up"),
-                              *[product("Feature Used") for _ in range(4)]])
+    world, transitions = run(
+        [*webinars(10), product("Signed Up"), *[product("Feature Used") for _ in range(4)]]
+    )
     assert [t.stage_to for t in transitions] == ["mql", "pql"]
-    more = [*webinars(10, at=T0 + HOUR), *webinars(10, at=T0 + DAY),
-            product("Signed Up", at=T0 + DAY), product("Feature Used", at=T0 + DAY)]
+    more = [
+        *webinars(10, at=T0 + HOUR),
+        *webinars(10, at=T0 + DAY),
+        product("Signed Up", at=T0 + DAY),
+        product("Feature Used", at=T0 + DAY),
+    ]
     assert [t for s in more for t in world.process(s)] == []
 
 
@@ -713,8 +857,7 @@ def test_pql_from_product_usage_and_lapse_by_decay() -> None:
 
 
 def test_pql_counts_only_product_intent() -> None:
-    _, transitions = run([*webinars(9), sig("demo_request", channel="web"),
-                          product("Signed Up")])
+    _, transitions = run([*webinars(9), sig("demo_request", channel="web"), product("Signed Up")])
     assert [t.track for t in transitions].count("product") == 0
 
 
@@ -727,8 +870,9 @@ PEOPLE: dict[str, dict[str, JsonValue]] = {
 }
 
 
-def _account_story(people: list[str], webinar_count: int) -> tuple[World, list[TransitionData],
-                                                                   Signal]:
+def _account_story(
+    people: list[str], webinar_count: int
+) -> tuple[World, list[TransitionData], Signal]:
     """Everyone identifies at acme.com; the first two attend ``webinar_count`` webinars each,
     then the third reads one blog post (2 points), all at T0."""
     world = World(RULES)
@@ -743,11 +887,13 @@ def _account_story(people: list[str], webinar_count: int) -> tuple[World, list[T
 
 @pytest.mark.parametrize(
     ("people", "webinar_count", "mqa"),
-    [(["alice", "bob", "carol"], 8, True),  # 162, 3 people, decision_maker + 2 more
-     (["alice", "bob", "carol"], 7, False),  # 142 < 150
-     (["carol", "bob", "erin"], 8, False),  # no decision_maker
-     (["alice", "dave", "bob"], 8, True),  # decision_maker ×2 + technical_evaluator
-     (["alice", "dave", "dave"], 8, False)],  # 2 people, 1 persona
+    [
+        (["alice", "bob", "carol"], 8, True),  # 162, 3 people, decision_maker + 2 more
+        (["alice", "bob", "carol"], 7, False),  # 142 < 150
+        (["carol", "bob", "erin"], 8, False),  # no decision_maker
+        (["alice", "dave", "bob"], 8, True),  # decision_maker ×2 + technical_evaluator
+        (["alice", "dave", "dave"], 8, False),
+    ],  # 2 people, 1 persona
 )
 def test_mqa_needs_three_engaged_people_with_a_decision_maker(
     people: list[str], webinar_count: int, mqa: bool
@@ -758,8 +904,7 @@ def test_mqa_needs_three_engaged_people_with_a_decision_maker(
     assert world.accounts["acme.com"].stage == ("mqa" if mqa else "unengaged")
     if mqa:
         (move,) = account_moves
-        assert (move.entity_id, move.track, move.stage_from) == ("acme.com", "account",
-                                                                "unengaged")
+        assert (move.entity_id, move.track, move.stage_from) == ("acme.com", "account", "unengaged")
         assert move.trigger_event_id == last.event_id
         assert move.score == move.intent_score == 2 * webinar_count * 10 + 2
         assert move.account is not None
@@ -779,7 +924,9 @@ def test_mqa_fails_with_two_people_and_succeeds_with_the_third() -> None:
     (mqa,) = [t for t in third if t.entity == "account"]
     assert mqa.account is not None
     assert (mqa.account.engaged_people, mqa.account.personas) == (
-        3, ("decision_maker", "technical_evaluator", "user"))
+        3,
+        ("decision_maker", "technical_evaluator", "user"),
+    )
 
 
 def test_account_cools_by_decay_at_its_computed_time() -> None:
@@ -810,8 +957,12 @@ def test_late_event_scores_decayed_but_transitions_at_the_newest_time() -> None:
 
 @pytest.mark.parametrize(
     ("behind", "status", "scored"),
-    [(DAY, "applied", True), (7 * DAY, "applied", True), (7 * DAY + 1, "too_late", False),
-     (45 * DAY, "too_late", False)],
+    [
+        (DAY, "applied", True),
+        (7 * DAY, "applied", True),
+        (7 * DAY + 1, "too_late", False),
+        (45 * DAY, "too_late", False),
+    ],
 )
 def test_late_event_horizon(behind: int, status: str, scored: bool) -> None:
     newest = T0 + 60 * DAY
@@ -846,8 +997,11 @@ def test_too_late_event_creates_no_transition() -> None:
 
 @pytest.mark.parametrize(
     "repeat",
-    [page("/pricing", event_id="dup"), crm("sales_accepted", event_id="dup"),
-     sig("Demo Requested", event_id="dup")],
+    [
+        page("/pricing", event_id="dup"),
+        crm("sales_accepted", event_id="dup"),
+        sig("Demo Requested", event_id="dup"),
+    ],
 )
 def test_repeated_event_id_is_duplicate_and_changes_nothing(repeat: Signal) -> None:
     world, first = run([*webinars(10), repeat])
@@ -892,9 +1046,10 @@ def test_transitions_explain_themselves() -> None:
         at = ms(move)
         assert at == demo.occurred_ms
         assert move.trigger_event_id == demo.event_id
-        weights = {s.event_id: decayed(p, s.occurred_ms, at, HALF_LIVES[c])
-                   for s, p, c in story if p}
-        expected_top = sorted(weights, key=lambda e: -weights[e])[:RULES.rules.explain.top]
+        weights = {
+            s.event_id: decayed(p, s.occurred_ms, at, HALF_LIVES[c]) for s, p, c in story if p
+        }
+        expected_top = sorted(weights, key=lambda e: -weights[e])[: RULES.rules.explain.top]
         assert [c.event_id for c in move.top_signals] == expected_top
         assert len(move.top_signals) == RULES.rules.explain.top == 5 < len(weights)
         shown = [c.weight for c in move.top_signals]
@@ -906,7 +1061,10 @@ def test_transitions_explain_themselves() -> None:
         assert move.rules_version.startswith("2026.11+")
         assert move.account is not None
         assert (move.account.account_id, move.account.engaged_people, move.account.personas) == (
-            "acme.com", 1, ("decision_maker",))
+            "acme.com",
+            1,
+            ("decision_maker",),
+        )
         assert move.fit is not None
         assert (move.fit.score, move.fit.grade) == (20, "B")
         assert move.score == pytest.approx(20 + sum(weights.values()), abs=1e-6)
@@ -914,21 +1072,26 @@ def test_transitions_explain_themselves() -> None:
 
 
 def test_explanation_lists_at_most_explain_top() -> None:
-    rules = small_rules([points_rule(f"r{i}", 10 + i) for i in range(6)],
-                        {"enter": 70, "exit": 10}, explain={"top": 2})
+    rules = small_rules(
+        [points_rule(f"r{i}", 10 + i) for i in range(6)],
+        {"enter": 70, "exit": 10},
+        explain={"top": 2},
+    )
     _, transitions = run([sig(f"r{i}", at=T0 + i) for i in range(6)], rules)
     (mql,) = transitions
     assert [c.rule_id for c in mql.top_signals] == ["r5", "r4"]
 
 
 def test_explanation_ranks_negative_contributions_by_absolute_worth() -> None:
-    rules = small_rules([points_rule("big", 120), points_rule("neg", -10),
-                         points_rule("tiny", 2)])
+    rules = small_rules([points_rule("big", 120), points_rule("neg", -10), points_rule("tiny", 2)])
     _, transitions = run([sig("tiny"), sig("neg"), sig("big")], rules)
     (mql,) = transitions
     assert mql.score == 112
     assert [(c.rule_id, c.weight) for c in mql.top_signals] == [
-        ("big", 120), ("neg", -10), ("tiny", 2)]
+        ("big", 120),
+        ("neg", -10),
+        ("tiny", 2),
+    ]
 
 
 def test_decay_driven_transition_is_explained_at_its_own_time() -> None:
@@ -943,10 +1106,16 @@ def test_decay_driven_transition_is_explained_at_its_own_time() -> None:
 
 # -------------------------------------------------------------------------- purity
 def _states() -> tuple[LeadState, AccountState]:
-    world, _ = run([identify({"seniority": "vp"}, email="pat@acme.com"),
-                    group("acme.com", {"industry": "software", "employees": 900}),
-                    page("/pricing", at=T0 + HOUR), page("/pricing", at=T0 + 2 * HOUR),
-                    mail("open", at=T0 + 3 * HOUR), *webinars(5, at=T0 + 4 * HOUR)])
+    world, _ = run(
+        [
+            identify({"seniority": "vp"}, email="pat@acme.com"),
+            group("acme.com", {"industry": "software", "employees": 900}),
+            page("/pricing", at=T0 + HOUR),
+            page("/pricing", at=T0 + 2 * HOUR),
+            mail("open", at=T0 + 3 * HOUR),
+            *webinars(5, at=T0 + 4 * HOUR),
+        ]
+    )
     lead = world.leads["u:pat"]
     assert lead.account_id is not None
     return lead, world.accounts[lead.account_id]
@@ -954,20 +1123,26 @@ def _states() -> tuple[LeadState, AccountState]:
 
 @pytest.mark.parametrize(
     "signal",
-    [page("/pricing", at=T0 + 5 * HOUR),
-     page("/pricing", at=T0 + 30 * MINUTE),  # late: displaces an awarded view
-     page("/pricing", at=T0 - 40 * DAY),  # too late
-     sig("Demo Requested", at=T0 + 5 * HOUR),
-     crm("sales_accepted", at=T0 + 5 * HOUR),
-     crm("disqualified", at=T0 + 5 * HOUR),
-     identify({"title": "student", "budget": "approved"}, at=T0 + 5 * HOUR),
-     group("acme.com", {"employees": 3}, at=T0 + 5 * HOUR),
-     mail("unsubscribe", at=T0 + 90 * DAY)],  # after decay is due
+    [
+        page("/pricing", at=T0 + 5 * HOUR),
+        page("/pricing", at=T0 + 30 * MINUTE),  # late: displaces an awarded view
+        page("/pricing", at=T0 - 40 * DAY),  # too late
+        sig("Demo Requested", at=T0 + 5 * HOUR),
+        crm("sales_accepted", at=T0 + 5 * HOUR),
+        crm("disqualified", at=T0 + 5 * HOUR),
+        identify({"title": "student", "budget": "approved"}, at=T0 + 5 * HOUR),
+        group("acme.com", {"employees": 3}, at=T0 + 5 * HOUR),
+        mail("unsubscribe", at=T0 + 90 * DAY),
+    ],  # after decay is due
 )
 def test_apply_never_mutates_its_inputs(signal: Signal) -> None:
     lead, account = _states()
-    before = (copy.deepcopy(lead), copy.deepcopy(account), signal.model_dump(),
-              RULES.rules.model_dump())
+    before = (
+        copy.deepcopy(lead),
+        copy.deepcopy(account),
+        signal.model_dump(),
+        RULES.rules.model_dump(),
+    )
     outcome = apply(lead, account, signal, RULES)
     assert (lead, account, signal.model_dump(), RULES.rules.model_dump()) == before
     assert outcome.lead is not lead

@@ -91,20 +91,31 @@ STITCH_CASES = [
     # (known lead's identity, other lead's identity, the stitching identify, survivor)
     (KNOWN["u"], {"anon": "x"}, {"user": "42", "anon": "x"}, "u:42", "a:x"),
     (KNOWN["e"], {"anon": "x"}, {"email": "bob@acme.com", "anon": "x"}, "e:bob@acme.com", "a:x"),
-    (KNOWN["u"], {"email": "bob@acme.com"}, {"user": "42", "email": "bob@acme.com"}, "u:42",
-     "e:bob@acme.com"),
+    (
+        KNOWN["u"],
+        {"email": "bob@acme.com"},
+        {"user": "42", "email": "bob@acme.com"},
+        "u:42",
+        "e:bob@acme.com",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("known", "other", "stitch", "survivor", "gone"), STITCH_CASES)
 @pytest.mark.parametrize("known_first", [True, False])
 def test_identify_stitches_earlier_activity_into_the_preferred_lead(
-    known: dict[str, str], other: dict[str, str], stitch: dict[str, str], survivor: str,
-    gone: str, known_first: bool
+    known: dict[str, str],
+    other: dict[str, str],
+    stitch: dict[str, str],
+    survivor: str,
+    gone: str,
+    known_first: bool,
 ) -> None:
     known_events = [webinar(at=T0 + HOUR, **known), page("/blog/a", at=T0 + 4 * HOUR, **known)]
-    other_events = [page("/pricing", at=T0 + 2 * HOUR, **other),
-                    page("/customers/a", at=T0 + 3 * HOUR, **other)]
+    other_events = [
+        page("/pricing", at=T0 + 2 * HOUR, **other),
+        page("/customers/a", at=T0 + 3 * HOUR, **other),
+    ]
     world = run(known_events + other_events if known_first else other_events + known_events)
     assert set(world.leads) == {survivor, gone}
     at = T0 + 5 * HOUR
@@ -118,7 +129,8 @@ def test_identify_stitches_earlier_activity_into_the_preferred_lead(
     world.process(page("/blog/b", at=at + HOUR, **other))  # the old identity finds the survivor
     assert set(world.leads) == {survivor}
     assert intent(world.leads[survivor], at + HOUR) == pytest.approx(
-        expected * 2 ** (-HOUR / WEB_HALF_LIFE) + 2, rel=1e-12)
+        expected * 2 ** (-HOUR / WEB_HALF_LIFE) + 2, rel=1e-12
+    )
 
 
 def test_stitching_exact_sum_of_decayed_scores() -> None:
@@ -131,12 +143,14 @@ def test_stitching_exact_sum_of_decayed_scores() -> None:
 
 
 def test_stitched_caps_are_recapped_earliest_first() -> None:
-    world = run([
-        page("/pricing", user="42", at=T0 + 9 * HOUR, event_id="k09"),
-        page("/pricing", user="42", at=T0 + 10 * HOUR, event_id="k10"),
-        page("/pricing", anon="x", at=T0 + 8 * HOUR, event_id="a08"),
-        page("/pricing", anon="x", at=T0 + 11 * HOUR, event_id="a11"),
-    ])
+    world = run(
+        [
+            page("/pricing", user="42", at=T0 + 9 * HOUR, event_id="k09"),
+            page("/pricing", user="42", at=T0 + 10 * HOUR, event_id="k10"),
+            page("/pricing", anon="x", at=T0 + 8 * HOUR, event_id="a08"),
+            page("/pricing", anon="x", at=T0 + 11 * HOUR, event_id="a11"),
+        ]
+    )
     at = T0 + 12 * HOUR
     world.process(identify(user="42", anon="x", at=at))
     lead = world.leads["u:42"]
@@ -146,12 +160,14 @@ def test_stitched_caps_are_recapped_earliest_first() -> None:
 
 
 def test_stitched_explanations_forget_recapped_events() -> None:
-    world = run([
-        page("/pricing", user="42", at=T0 + 9 * HOUR, event_id="k09"),
-        page("/pricing", user="42", at=T0 + 10 * HOUR, event_id="k10"),
-        page("/pricing", anon="x", at=T0 + 8 * HOUR, event_id="a08"),
-        page("/pricing", anon="x", at=T0 + 11 * HOUR, event_id="a11"),
-    ])
+    world = run(
+        [
+            page("/pricing", user="42", at=T0 + 9 * HOUR, event_id="k09"),
+            page("/pricing", user="42", at=T0 + 10 * HOUR, event_id="k10"),
+            page("/pricing", anon="x", at=T0 + 8 * HOUR, event_id="a08"),
+            page("/pricing", anon="x", at=T0 + 11 * HOUR, event_id="a11"),
+        ]
+    )
     world.process(identify(user="42", anon="x", at=T0 + 12 * HOUR))
     assert sorted(c.event_id for c in world.leads["u:42"].contributions) == ["a08", "k09"]
 
@@ -171,12 +187,15 @@ def test_identify_of_a_new_user_renames_the_anonymous_lead() -> None:
 
 @pytest.mark.parametrize(
     ("current", "previous", "old_lead", "survivor"),
-    [("new", "old", {"anon": "old"}, "u:new"),  # previous_id names an anonymous visitor
-     ("beta", "alpha", {"user": "alpha"}, "u:alpha"),  # ...or a user id: the smaller id wins
-     ("alpha", "beta", {"user": "beta"}, "u:alpha")],
+    [
+        ("new", "old", {"anon": "old"}, "u:new"),  # previous_id names an anonymous visitor
+        ("beta", "alpha", {"user": "alpha"}, "u:alpha"),  # ...or a user id: the smaller id wins
+        ("alpha", "beta", {"user": "beta"}, "u:alpha"),
+    ],
 )
-def test_alias_merges_the_previous_identity(current: str, previous: str,
-                                            old_lead: dict[str, str], survivor: str) -> None:
+def test_alias_merges_the_previous_identity(
+    current: str, previous: str, old_lead: dict[str, str], survivor: str
+) -> None:
     world = run([webinar(user=current, at=T0), page("/pricing", at=T0 + HOUR, **old_lead)])
     assert len(world.leads) == 2
     at = T0 + 2 * HOUR
@@ -187,8 +206,9 @@ def test_alias_merges_the_previous_identity(current: str, previous: str,
 
 
 def test_alias_of_an_unknown_previous_id_changes_no_lead() -> None:
-    world = run([webinar(user="new"), sig(kind="alias", user="new", previous="ghost",
-                                          at=T0 + HOUR)])
+    world = run(
+        [webinar(user="new"), sig(kind="alias", user="new", previous="ghost", at=T0 + HOUR)]
+    )
     assert set(world.leads) == {"u:new"}
     assert "a:ghost" not in world.index
 
@@ -196,15 +216,17 @@ def test_alias_of_an_unknown_previous_id_changes_no_lead() -> None:
 # --------------------------------------------------------------------------- accounts
 @pytest.mark.parametrize(
     ("email", "account_id", "expected"),
-    [("bob@acme.com", None, "acme.com"),
-     ("bob@ACME.com", None, "acme.com"),
-     ("bob@eu.acme.com", None, "eu.acme.com"),
-     ("bob@acme.com", "acct-7", "acct-7"),
-     ("bob@gmail.com", "acct-7", "acct-7"),  # an explicit id works whatever the email
-     ("bob@gmail.com", None, None),
-     ("bob@outlook.com", None, None),
-     ("bob@example-freemail.net", None, None),  # free mail listed in the rules file
-     (None, None, None)],
+    [
+        ("bob@acme.com", None, "acme.com"),
+        ("bob@ACME.com", None, "acme.com"),
+        ("bob@eu.acme.com", None, "eu.acme.com"),
+        ("bob@acme.com", "acct-7", "acct-7"),
+        ("bob@gmail.com", "acct-7", "acct-7"),  # an explicit id works whatever the email
+        ("bob@gmail.com", None, None),
+        ("bob@outlook.com", None, None),
+        ("bob@example-freemail.net", None, None),  # free mail listed in the rules file
+        (None, None, None),
+    ],
 )
 def test_lead_joins_account_by_explicit_id_or_company_domain(
     email: str | None, account_id: str | None, expected: str | None
@@ -220,18 +242,33 @@ def test_lead_joins_account_by_explicit_id_or_company_domain(
 
 
 def test_free_mail_domains_never_form_accounts() -> None:
-    world = run([webinar(user=f"p{i}", email=f"p{i}@{domain}")
-                 for i, domain in enumerate(["gmail.com", "gmail.com", "example-freemail.net",
-                                             "example-freemail.net", "yahoo.com"])])
+    world = run(
+        [
+            webinar(user=f"p{i}", email=f"p{i}@{domain}")
+            for i, domain in enumerate(
+                [
+                    "gmail.com",
+                    "gmail.com",
+                    "example-freemail.net",
+                    "example-freemail.net",
+                    "yahoo.com",
+                ]
+            )
+        ]
+    )
     assert world.accounts == {}
     assert all(lead.account_id is None for lead in world.leads.values())
     assert RULES.free_mail >= {"gmail.com", "example-freemail.net"}
 
 
 def test_colleagues_share_their_domain_account() -> None:
-    world = run([webinar(user="alice", email="alice@acme.com"),
-                 page("/pricing", user="bob", email="bob@acme.com"),
-                 page("/pricing", user="carol", email="carol@other.io")])
+    world = run(
+        [
+            webinar(user="alice", email="alice@acme.com"),
+            page("/pricing", user="bob", email="bob@acme.com"),
+            page("/pricing", user="carol", email="carol@other.io"),
+        ]
+    )
     assert set(world.accounts) == {"acme.com", "other.io"}
     acme = world.accounts["acme.com"]
     assert set(acme.members) == {"u:alice", "u:bob"}
@@ -241,17 +278,22 @@ def test_colleagues_share_their_domain_account() -> None:
 
 
 def test_later_explicit_group_id_moves_the_lead_out_of_its_domain_account() -> None:
-    world = run([webinar(user="bob", email="bob@acme.com"),
-                 webinar(user="dan", email="dan@acme.com")])
+    world = run(
+        [webinar(user="bob", email="bob@acme.com"), webinar(user="dan", email="dan@acme.com")]
+    )
     assert world.leads["u:bob"].account_id == "acme.com"
-    group = sig(kind="group", user="bob", account_id="acme-corp", at=T0 + HOUR,
-                traits={"industry": "software", "employees": 800})
+    group = sig(
+        kind="group",
+        user="bob",
+        account_id="acme-corp",
+        at=T0 + HOUR,
+        traits={"industry": "software", "employees": 800},
+    )
     world.process(group)
     assert world.leads["u:bob"].account_id == "acme-corp"
     assert set(world.accounts["acme.com"].members) == {"u:dan"}
     assert set(world.accounts["acme-corp"].members) == {"u:bob"}
-    assert world.accounts["acme-corp"].trait_values() == {"industry": "software",
-                                                          "employees": 800}
+    assert world.accounts["acme-corp"].trait_values() == {"industry": "software", "employees": 800}
     world.process(page("/pricing", email="bob@acme.com", at=T0 + 2 * HOUR))  # no id: stays
     assert world.leads["u:bob"].account_id == "acme-corp"
     assert set(world.accounts["acme.com"].members) == {"u:dan"}
@@ -259,13 +301,21 @@ def test_later_explicit_group_id_moves_the_lead_out_of_its_domain_account() -> N
 
 @pytest.mark.parametrize(
     "story",
-    [[webinar(user="bob", email="bob@acme.com"),  # moves to an explicit account
-      sig(kind="group", user="bob", account_id="acme-corp", at=T0 + HOUR)],
-     [webinar(user="bob"),  # joins a domain account from none
-      identify(user="bob", email="bob@acme.com", at=T0 + HOUR)],
-     [webinar(user="bob", email="bob@acme.com"),  # merged from another account
-      page("/pricing", anon="x", account_id="acct-x"),
-      identify(user="bob", anon="x", at=T0 + HOUR)]],
+    [
+        [
+            webinar(user="bob", email="bob@acme.com"),  # moves to an explicit account
+            sig(kind="group", user="bob", account_id="acme-corp", at=T0 + HOUR),
+        ],
+        [
+            webinar(user="bob"),  # joins a domain account from none
+            identify(user="bob", email="bob@acme.com", at=T0 + HOUR),
+        ],
+        [
+            webinar(user="bob", email="bob@acme.com"),  # merged from another account
+            page("/pricing", anon="x", account_id="acct-x"),
+            identify(user="bob", anon="x", at=T0 + HOUR),
+        ],
+    ],
 )
 def test_account_intent_is_the_sum_of_its_members_intent(story: list[Signal]) -> None:
     world = run(story)
@@ -278,8 +328,10 @@ def test_account_intent_is_the_sum_of_its_members_intent(story: list[Signal]) ->
 
 @pytest.mark.parametrize(
     "stale",
-    [sig(kind="group", user="bob", account_id="acme-corp", at=T0 - 40 * DAY),  # too late
-     sig(kind="group", user="bob", account_id="acme-corp", at=T0, event_id="first")],  # dup
+    [
+        sig(kind="group", user="bob", account_id="acme-corp", at=T0 - 40 * DAY),  # too late
+        sig(kind="group", user="bob", account_id="acme-corp", at=T0, event_id="first"),
+    ],  # dup
 )
 def test_unapplied_signal_still_moves_the_lead_consistently(stale: Signal) -> None:
     """Account membership is identity-level (the stream resolves it before any event-time
@@ -293,19 +345,29 @@ def test_unapplied_signal_still_moves_the_lead_consistently(stale: Signal) -> No
     assert world.accounts["acme.com"].members == {}
     at = T0 + HOUR
     assert intent_total(world.accounts["acme-corp"].intent, at) == pytest.approx(
-        intent_total(lead.intent, at), rel=1e-12)
+        intent_total(lead.intent, at), rel=1e-12
+    )
     assert intent_total(world.accounts["acme.com"].intent, at) == pytest.approx(0, abs=1e-9)
 
 
 def test_account_only_group_call_feeds_members_fit() -> None:
-    world = run([webinar(user="bob", account_id="acct-9"),
-                 sig(kind="group", account_id="acct-9", at=T0 + HOUR,
-                     traits={"industry": "fintech", "employees": 2500})])
+    world = run(
+        [
+            webinar(user="bob", account_id="acct-9"),
+            sig(
+                kind="group",
+                account_id="acct-9",
+                at=T0 + HOUR,
+                traits={"industry": "fintech", "employees": 2500},
+            ),
+        ]
+    )
     assert set(world.leads) == {"u:bob"}
     assert world.accounts["acct-9"].trait_values() == {"industry": "fintech", "employees": 2500}
     # 10·2^(−2h/14d) + 10k + fit 20 first reaches 100 at k = 8
-    transitions = [t for _ in range(9) for t in world.process(webinar(user="bob",
-                                                                        at=T0 + 2 * HOUR))]
+    transitions = [
+        t for _ in range(9) for t in world.process(webinar(user="bob", at=T0 + 2 * HOUR))
+    ]
     (mql,) = transitions
     assert mql.fit is not None
     assert mql.fit.score == 20

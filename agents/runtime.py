@@ -1,0 +1,92 @@
+"""What every agent of one worker shares: settings, the current rules, the Redis store.
+
+The Redis client is created lazily, on the worker's own event loop. Rules are reloaded
+without a restart when the rules file changes (``reload_rules``); a file that fails
+validation is reported and the current rules stay in force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from leadq.compiled import compile_rules
+from schemas.rules import RulesError, load_rules
+from streams.settings import Settings
+from streams.store import QualifierStore
+
+log = logging.getLogger("leadq.worker")
+T = TypeVar("T")
+
+#: Errors that mean "Redis is not reachable right now": wait and retry, never drop.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules = compile_rules(load_rules(settings.rules_path))
+        self._rules_digest = _digest(settings.rules_path)
+        self._store: QualifierStore | None = None
+
+    @property
+    def store(self) -> QualifierStore:
+        if self._store is None:
+            client = Redis.from_url(
+                self.settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0
+            )
+            self._store = QualifierStore(client, self.rules)
+        return self._store
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.client.aclose()
+            self._store = None
+
+    def reload_rules(self) -> bool:
+        """Load the rules file again if its content changed; returns whether it did."""
+        digest = _digest(self.settings.rules_path)
+        if digest == self._rules_digest:
+            return False
+        self._rules_digest = digest
+        try:
+            rules = compile_rules(load_rules(self.settings.rules_path))
+        except RulesError as error:
+            log.error("rules not reloaded, keeping version %s: %s", self.rules.version, error)
+            return False
+        self.rules = rules
+        if self._store is not None:
+            self._store.set_rules(rules)
+        log.info("rules reloaded: version %s", rules.version)
+        return True
+
+    async def until_redis_answers(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        """Run ``call``; while Redis is unreachable, wait (backing off to 2 s) and retry.
+
+        The agent holds its batch meanwhile, so nothing is consumed, lost or skipped.
+        """
+        delay = 0.05
+        while True:
+            try:
+                return await call()
+            except REDIS_DOWN as error:
+                log.warning(
+                    "Redis unreachable during %s (%s); retrying in %.2fs", what, error, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

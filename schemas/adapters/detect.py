@@ -1,0 +1,69 @@
+"""Which inbound format an item is in, for ``--format auto``.
+
+Rules, first match wins (an item is one JSON object of a document):
+
+1. leadq canonical: has ``schema_version``, ``channel`` and ``event_id``;
+2. Mailgun: has ``event-data``;
+3. Postmark: has ``RecordType``;
+4. SendGrid: has ``sg_event_id``, or all of ``event``, ``email`` and ``timestamp``;
+5. Segment/RudderStack: ``type`` is a spec call type (RudderStack when the message
+   carries RudderStack's marks, see ``rudderstack.looks_like_rudderstack``).
+
+The canonical check comes first because a canonical web event also has a spec ``type``.
+A ``{"batch": [...]}`` envelope is recognised on the document, before items are split.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+from schemas.adapters._common import kind_of
+from schemas.adapters.rudderstack import looks_like_rudderstack
+from schemas.adapters.segment import SPEC_TYPES
+
+Format = Literal["auto", "segment", "rudderstack", "sendgrid", "mailgun", "postmark", "leadq"]
+#: Every ``fmt`` value ``normalize`` accepts; ``auto`` detects per item.
+FORMATS: Final[tuple[str, ...]] = get_args(Format)
+
+_CANONICAL_KEYS: Final = frozenset({"schema_version", "channel", "event_id"})
+_SENDGRID_KEYS: Final = frozenset({"event", "email", "timestamp"})
+
+UNKNOWN_FORMAT_HINT: Final = (
+    "expected a leadq event (schema_version, channel, event_id), a Segment or RudderStack"
+    " message (type: track, page, screen, identify, group or alias) or batch envelope,"
+    " a SendGrid event (sg_event_id), a Mailgun webhook (event-data) or a Postmark record"
+    " (RecordType); name the format explicitly if it is one of these"
+)
+
+
+def detect(item: object) -> Format | None:
+    """The format of one item by the rules above, or None when none matches."""
+    if not isinstance(item, dict):
+        return None
+    keys = item.keys()
+    if keys >= _CANONICAL_KEYS:
+        return "leadq"
+    if "event-data" in keys:
+        return "mailgun"
+    if "RecordType" in keys:
+        return "postmark"
+    if "sg_event_id" in keys or keys >= _SENDGRID_KEYS:
+        return "sendgrid"
+    if item.get("type") in SPEC_TYPES:
+        return "rudderstack" if looks_like_rudderstack(item) else "segment"
+    return None
+
+
+def is_batch_envelope(document: object) -> bool:
+    """A Segment/RudderStack HTTP ``batch`` envelope (not a message that has a batch field)."""
+    return isinstance(document, dict) and "batch" in document and "type" not in document
+
+
+def unknown_format_reason(item: object) -> str:
+    """The reject reason for an item no rule matches, with what was seen and a hint."""
+    if isinstance(item, dict):
+        keys = ", ".join(list(map(str, item))[:8]) or "no keys"
+        seen = f"an object with {keys}"
+    else:
+        seen = kind_of(item)
+    return f"unknown event format (got {seen}): {UNKNOWN_FORMAT_HINT}"

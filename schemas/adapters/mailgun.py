@@ -1,0 +1,111 @@
+"""Mailgun webhook bodies (``{"signature": {...}, "event-data": {...}}``) → ``Signal``.
+
+Contract of ``to_signal`` (one body):
+
+- ``event_id`` = ``event-data.id``; the time is ``event-data.timestamp`` (float epoch
+  seconds; milliseconds and ISO strings are tolerated); the identity is
+  ``event-data.recipient``;
+- names: accepted → processed, delivered, opened → open, clicked → click,
+  unsubscribed → unsubscribe, complained → spam_report, rejected → dropped, failed →
+  bounce when ``severity`` is permanent, else deferred (the legacy ``permanent_fail``
+  and ``temporary_fail`` names map the same way);
+- a non-empty ``client-info.bot`` (``apple``, ``gmail``, ``generic``) marks the event as
+  a bot with reason ``mailgun_bot:<value>``;
+- properties: ``message_id`` (``message.headers.message-id``), ``url`` (clicks),
+  ``tags``, ``metadata`` (``user-variables``), severity and reason on failures.
+
+The ``signature`` block is not verified here (a later concern); ``signature_of`` hands it
+to whoever verifies it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import JsonValue
+
+from schemas.adapters._common import (
+    AdapterError,
+    JsonObject,
+    as_object,
+    email_address,
+    event_time,
+    json_object,
+    optional_object,
+    optional_str,
+    require_email_channel,
+    required_str,
+    tag_list,
+)
+from schemas.events import EmailEvent, EmailEventName
+from schemas.signal import Channel, Identity, Signal
+
+_NAMES: Final[dict[str, EmailEventName]] = {
+    "accepted": "processed",
+    "delivered": "delivered",
+    "opened": "open",
+    "clicked": "click",
+    "unsubscribed": "unsubscribe",
+    "complained": "spam_report",
+    "rejected": "dropped",
+    "permanent_fail": "bounce",
+    "temporary_fail": "deferred",
+}
+
+
+def signature_of(body: object) -> JsonObject | None:
+    """The body's ``signature`` block (timestamp, token, signature), if it has one."""
+    signature = body.get("signature") if isinstance(body, dict) else None
+    return signature if isinstance(signature, dict) else None
+
+
+def to_signal(item: object, channel: Channel | None) -> Signal:
+    """One Mailgun webhook body as a ``Signal`` with ``source="mailgun"``."""
+    require_email_channel("mailgun", channel)
+    data = as_object(as_object(item, "body").get("event-data"), "event-data")
+    name = _name(data)
+    client = optional_object(data, "client-info", "event-data.client-info")
+    bot = optional_str(client, "bot", "event-data.client-info.bot")
+    message = optional_object(data, "message", "event-data.message")
+    headers = optional_object(message, "headers", "event-data.message.headers")
+    recipient = required_str(data, "recipient", "event-data.recipient")
+    return EmailEvent(
+        event_id=required_str(data, "id", "event-data.id"),
+        name=name,
+        occurred_at=event_time(data.get("timestamp"), "event-data.timestamp"),
+        identity=Identity(email=email_address(recipient, "event-data.recipient")),
+        message_id=optional_str(headers, "message-id", "event-data.message.headers.message-id"),
+        url=optional_str(data, "url", "event-data.url") if name == "click" else None,
+        is_bot=bot is not None,
+        bot_reason=f"mailgun_bot:{bot}" if bot else None,
+        properties=_properties(data),
+    ).to_signal("mailgun")
+
+
+def _name(data: JsonObject) -> EmailEventName:
+    vendor_name = required_str(data, "event", "event-data.event")
+    if vendor_name == "failed":
+        severity = optional_str(data, "severity", "event-data.severity")
+        return "bounce" if severity == "permanent" else "deferred"
+    name = _NAMES.get(vendor_name)
+    if name is None:
+        raise AdapterError(f"event-data.event: {vendor_name!r} is not a Mailgun event leadq knows")
+    return name
+
+
+def _properties(data: JsonObject) -> dict[str, JsonValue]:
+    properties: dict[str, JsonValue] = {}
+    for key in ("severity", "reason", "ip"):
+        value = optional_str(data, key, f"event-data.{key}")
+        if value is not None:
+            properties[key] = value
+    user_agent = optional_object(data, "client-info", "event-data.client-info").get("user-agent")
+    if isinstance(user_agent, str):
+        properties["user_agent"] = user_agent
+    tags = tag_list(data.get("tags"), "event-data.tags")
+    if tags:
+        properties["tags"] = tags
+    metadata = json_object(data.get("user-variables"), "event-data.user-variables")
+    if metadata:
+        properties["metadata"] = metadata
+    return properties

@@ -1,0 +1,177 @@
+"""Segment spec messages (track, page, screen, identify, group, alias) → ``Signal``.
+
+RudderStack speaks the same spec, so this module serves both; ``rudderstack`` only
+decides which name to stamp as the source. Contract of ``convert``:
+
+- ``event_id`` = ``messageId``; the event time is ``timestamp``, else
+  ``originalTimestamp``, else ``sentAt``, else ``receivedAt``;
+- identity from ``userId``/``anonymousId``, the email from ``traits.email`` (identify
+  only; group traits describe the company), ``context.traits.email`` or
+  ``properties.email``; ``previousId`` on alias;
+- account: ``groupId`` plus the domain from the group traits' ``website``/``domain`` on
+  group calls, else ``context.groupId``;
+- channel: the caller's hint (the topic: web or product) wins; without one, screen
+  calls are product and everything else web.
+
+Unknown vendor fields are ignored; what cannot be understood raises ``AdapterError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Final, cast
+
+from pydantic import JsonValue
+
+from schemas.adapters._common import (
+    AdapterError,
+    JsonObject,
+    as_object,
+    domain_of,
+    email_address,
+    first_time,
+    json_object,
+    optional_object,
+    optional_str,
+    required_str,
+)
+from schemas.events import ACTIVITY_EVENT_MODELS
+from schemas.signal import Account, Channel, Identity, Signal, SignalType
+
+SPEC_TYPES: Final = frozenset({"track", "page", "screen", "identify", "group", "alias"})
+_TIME_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+
+
+def unbatch(document: object) -> list[object]:
+    """The messages of an HTTP ``batch`` envelope, with the envelope's shared fields.
+
+    The HTTP API lets a batch carry ``context``, ``integrations`` and ``sentAt`` once for
+    all its messages; a message's own values win.
+    """
+    envelope = as_object(document, "document")
+    batch = batch_of(envelope)
+    shared: JsonObject = {
+        key: envelope[key] for key in ("sentAt", "integrations") if key in envelope
+    }
+    context = envelope.get("context")
+    return list(_with_shared(batch, shared, context))
+
+
+def batch_of(document: object) -> list[object]:
+    """The envelope's ``batch`` array as sent."""
+    batch = as_object(document, "document").get("batch")
+    if not isinstance(batch, list):
+        raise AdapterError("batch: expected an array of messages")
+    return batch
+
+
+def _with_shared(batch: list[object], shared: JsonObject, context: object) -> Iterator[object]:
+    for message in batch:
+        if not isinstance(message, dict) or not (shared or isinstance(context, dict)):
+            yield message
+            continue
+        merged: JsonObject = {**shared, **message}
+        if isinstance(context, dict):
+            merged["context"] = {**context, **optional_object(message, "context")}
+        yield merged
+
+
+def to_signal(message: object, channel: Channel | None) -> Signal:
+    """A Segment message as a ``Signal`` with ``source="segment"``."""
+    return convert(message, channel, "segment")
+
+
+def convert(message: object, channel: Channel | None, source: str) -> Signal:
+    """One spec message as a ``Signal`` stamped with ``source``; see the module contract."""
+    msg = as_object(message, "message")
+    kind = _call_type(msg)
+    context = optional_object(msg, "context")
+    # identify/group carry their own traits; other calls repeat the user's in context.
+    own_traits = kind in ("identify", "group")
+    traits = json_object(
+        msg.get("traits") if own_traits else context.get("traits"),
+        "traits" if own_traits else "context.traits",
+    )
+    properties = json_object(msg.get("properties"), "properties")
+    model = ACTIVITY_EVENT_MODELS[_channel(kind, channel, source)]
+    event = model(
+        event_id=required_str(msg, "messageId"),
+        type=kind,
+        name=_name(kind, msg, properties),
+        occurred_at=first_time(msg, _TIME_KEYS),
+        identity=_identity(kind, msg, context, properties),
+        account=_account(kind, msg, context),
+        properties=_page_properties(properties, context) if kind == "page" else properties,
+        traits=traits,
+    )
+    return event.to_signal(source)
+
+
+def _call_type(msg: JsonObject) -> SignalType:
+    kind = msg.get("type")
+    if kind not in SPEC_TYPES:
+        expected = ", ".join(sorted(SPEC_TYPES))
+        raise AdapterError(f"type: expected one of {expected}, got {kind!r}")
+    return cast(SignalType, kind)
+
+
+def _channel(kind: SignalType, hint: Channel | None, source: str) -> Channel:
+    if hint in ("web", "product"):
+        return hint
+    if hint is not None:
+        raise AdapterError(f"{source} messages belong on the web or product channel, not {hint!r}")
+    return "product" if kind == "screen" else "web"
+
+
+def _name(kind: SignalType, msg: JsonObject, properties: dict[str, JsonValue]) -> str:
+    if kind == "track":
+        return required_str(msg, "event")
+    if kind in ("page", "screen"):
+        fallback = properties.get("name")
+        return optional_str(msg, "name") or (fallback if isinstance(fallback, str) else "")
+    return ""
+
+
+def _identity(
+    kind: SignalType, msg: JsonObject, context: JsonObject, properties: dict[str, JsonValue]
+) -> Identity:
+    identity = Identity(
+        user_id=optional_str(msg, "userId"),
+        anonymous_id=optional_str(msg, "anonymousId"),
+        email=_email(kind, msg, context, properties),
+        previous_id=required_str(msg, "previousId") if kind == "alias" else None,
+    )
+    if identity.is_empty() and kind != "group":
+        raise AdapterError("no identity: set userId, anonymousId or an email trait")
+    return identity
+
+
+def _email(
+    kind: SignalType, msg: JsonObject, context: JsonObject, properties: dict[str, JsonValue]
+) -> str | None:
+    candidates: list[tuple[Mapping[str, object], str]] = [
+        (optional_object(context, "traits", "context.traits"), "context.traits.email"),
+        (properties, "properties.email"),
+    ]
+    if kind == "identify":
+        candidates.insert(0, (optional_object(msg, "traits"), "traits.email"))
+    for source, field in candidates:
+        value = optional_str(source, "email", field)
+        if value is not None:
+            return email_address(value, field)
+    return None
+
+
+def _account(kind: SignalType, msg: JsonObject, context: JsonObject) -> Account:
+    if kind != "group":
+        return Account(id=optional_str(context, "groupId", "context.groupId"))
+    traits = optional_object(msg, "traits")
+    website = optional_str(traits, "website", "traits.website")
+    domain = optional_str(traits, "domain", "traits.domain")
+    return Account(id=required_str(msg, "groupId"), domain=domain_of(domain or website))
+
+
+def _page_properties(properties: dict[str, JsonValue], context: JsonObject) -> dict[str, JsonValue]:
+    """Page properties, completed from ``context.page`` (path, url, title, referrer...)."""
+    page = json_object(context.get("page"), "context.page")
+    return {**page, **properties} if page else properties

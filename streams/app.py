@@ -1,0 +1,54 @@
+"""The Faust application factory: every Faust setting leadq relies on, in one place.
+
+Delivery guarantee: at least once. Offsets are committed only after an event is fully
+processed (acked), so a crash replays the uncommitted tail; state updates must therefore
+be idempotent and outputs carry ids consumers can de-duplicate. Exactly-once is not used:
+the dev broker (Tansu) supports neither idempotent nor transactional producers.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from streams.settings import Settings
+
+
+def broker_urls(settings: Settings) -> list[str]:
+    """``kafka://host:port`` for each bootstrap server."""
+    return [f"kafka://{server}" for server in settings.bootstrap_servers()]
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app configured from ``settings`` only, with no agents registered yet.
+
+    Faust would otherwise also read un-prefixed environment variables (``WEB_PORT``,
+    ``BROKER_URL``...); ``env={}`` turns that off so ``LEADQ_*`` is the only source.
+    """
+    session = settings.broker_session_timeout_s
+    # Faust creates <data_dir>/<app id>-data itself, but not missing parents.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        settings.app_id,
+        env={},
+        broker=broker_urls(settings),
+        processing_guarantee="at_least_once",
+        # Topics carry bytes; agents validate at the edge and dead-letter what fails.
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        # No tables and no leader-only timers: skip Faust's __assignor-__leader topic.
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=session,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval_s,
+        # How long members may take to rejoin a rebalance: the 60 s default would let
+        # one slow member stall the whole group that long. Faust needs request >= session.
+        broker_rebalance_timeout=session * 2,
+        broker_request_timeout=max(30.0, session * 3),
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        datadir=str(settings.data_dir / "{conf.name}-data"),
+        autodiscover=False,
+    )

@@ -1,0 +1,121 @@
+"""Runtime configuration of leadq: one frozen settings object read from ``LEADQ_*`` env vars.
+
+Contract: every process (worker, CLI, demo, tests) builds its configuration from
+:class:`Settings` only; nothing else reads the environment for configuration. Nested
+topic names use ``__`` as the delimiter (``LEADQ_TOPICS__ROUTING=my.routing``). The object
+is frozen: derive a variant with ``settings.model_copy(update={...})``.
+
+Environment variables (defaults in brackets):
+
+- ``LEADQ_KAFKA_BOOTSTRAP`` [``localhost:9092``] comma-separated ``host:port`` list.
+- ``LEADQ_REDIS_URL`` [``redis://localhost:6379/0``].
+- ``LEADQ_TOPICS__WEB`` / ``__EMAIL`` / ``__PRODUCT`` / ``__CRM`` / ``__SIGNALS`` /
+  ``__ROUTING`` / ``__DEAD_LETTER``: topic names, see :class:`TopicNames`.
+- ``LEADQ_PARTITIONS`` [4]: partition count every leadq topic is created with.
+- ``LEADQ_RULES_PATH`` [``rules/example.yaml``].
+- ``LEADQ_APP_ID`` [``leadq``]: Faust app id, also the Kafka consumer group.
+- ``LEADQ_WEB_HOST`` [``127.0.0.1``] / ``LEADQ_WEB_PORT`` [6066]: the worker's web server.
+- ``LEADQ_BROKER_SESSION_TIMEOUT_S`` [8.0], ``LEADQ_BROKER_HEARTBEAT_INTERVAL_S`` [2.0].
+- ``LEADQ_BATCH_SIZE`` [500] / ``LEADQ_BATCH_WITHIN_S`` [0.05]: agent batching.
+- ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
+- ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class TopicNames(BaseModel):
+    """Names of every Kafka topic leadq reads or writes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    web: str = "leadq.events.web"
+    email: str = "leadq.events.email"
+    product: str = "leadq.events.product"
+    crm: str = "leadq.events.crm"
+    signals: str = "leadq.signals"
+    routing: str = "leadq.routing"
+    dead_letter: str = "leadq.dead-letter"
+
+    def inbound(self) -> tuple[str, ...]:
+        """The topics external producers write raw events to."""
+        return (self.web, self.email, self.product, self.crm)
+
+    def all(self) -> tuple[str, ...]:
+        """Every topic, in a stable order: what the dev cluster and compose create."""
+        return (*self.inbound(), self.signals, self.routing, self.dead_letter)
+
+
+class Settings(BaseSettings):
+    """The whole configuration of a leadq process. See the module docstring for env names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEADQ_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    kafka_bootstrap: str = "localhost:9092"
+    redis_url: str = "redis://localhost:6379/0"
+    topics: TopicNames = TopicNames()
+    #: Every topic gets this many partitions. It bounds parallelism and cannot grow later
+    #: on the dev broker (Tansu has no CreatePartitions), so pick the final number.
+    partitions: int = Field(default=4, ge=1, le=10_000)
+    rules_path: Path = Path("rules/example.yaml")
+    app_id: str = Field(default="leadq", min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    web_host: str = "127.0.0.1"
+    #: Each worker process on one host needs its own port (Faust binds it even when the
+    #: web server is disabled).
+    web_port: int = Field(default=6066, ge=1, le=65535)
+    #: Short enough that a consumer group forms in seconds (the dev broker holds a
+    #: JoinGroup for half of it) and a dead worker is replaced quickly.
+    broker_session_timeout_s: float = Field(default=8.0, ge=1.0, le=300.0)
+    broker_heartbeat_interval_s: float = Field(default=2.0, gt=0.0)
+    batch_size: int = Field(default=500, ge=1)
+    batch_within_s: float = Field(default=0.05, gt=0.0)
+    data_dir: Path = Path(".leadq")
+    log_level: LogLevel = "info"
+    uvloop: bool = True
+
+    @model_validator(mode="after")
+    def _heartbeat_below_session(self) -> Settings:
+        if self.broker_heartbeat_interval_s * 3 > self.broker_session_timeout_s:
+            raise ValueError("broker_heartbeat_interval_s must be at most a third of the session")
+        return self
+
+    def bootstrap_servers(self) -> list[str]:
+        """``kafka_bootstrap`` split into ``host:port`` entries."""
+        return [part.strip() for part in self.kafka_bootstrap.split(",") if part.strip()]
+
+    def with_changes(self, **changes: object) -> Settings:
+        """A validated copy with ``changes`` applied (the environment is not re-read)."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+    def to_env(self) -> dict[str, str]:
+        """``LEADQ_*`` variables that rebuild exactly these settings in a child process."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump(mode="json").items():
+            if isinstance(value, dict):
+                env.update({f"LEADQ_{name}__{k}".upper(): str(v) for k, v in value.items()})
+            else:
+                env[f"LEADQ_{name}".upper()] = (
+                    str(value).lower() if isinstance(value, bool) else str(value)
+                )
+        return env
+
+    def topic_partitions(self) -> dict[str, int]:
+        """Every topic name mapped to the partition count it must be created with."""
+        return dict.fromkeys(self.topics.all(), self.partitions)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once and then cached."""
+    return Settings()

@@ -1,0 +1,121 @@
+"""Shared fixtures: real servers for integration tests, isolated settings per test.
+
+- ``servers`` (session): one embedded dev cluster (Tansu broker + redis-server) for the
+  whole run, or the external servers named by ``LEADQ_KAFKA_BOOTSTRAP`` and
+  ``LEADQ_REDIS_URL`` when both are set. A server that cannot start or answer fails
+  the run loudly; nothing is ever skipped or faked.
+- ``redis_url`` / ``kafka_bootstrap`` (session): the same servers, as plain strings.
+- ``leadq_settings`` (per test): settings pointing at those servers with topics, app id
+  (= consumer group), web port and data dir of the test's own, topics already created.
+- ``private_cluster`` (per test): a dev cluster of the test's own, for tests that
+  restart or stop servers and must not disturb the others.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from streams.devcluster import ClusterStartError, DevCluster, run_async
+from streams.kafka_admin import ensure_topics, wait_for_kafka
+from streams.process import free_port
+from streams.settings import Settings, TopicNames
+
+EXTERNAL_ENV = ("LEADQ_KAFKA_BOOTSTRAP", "LEADQ_REDIS_URL")
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Where the session's broker and Redis are."""
+
+    bootstrap: str
+    redis_url: str
+    #: The embedded cluster, or None when the run uses external servers.
+    cluster: DevCluster | None
+
+
+def _external_servers() -> Servers:
+    bootstrap, redis_url = (os.environ[name] for name in EXTERNAL_ENV)
+    try:
+        run_async(lambda: wait_for_kafka(bootstrap, 15.0))
+        redis.Redis.from_url(redis_url, socket_timeout=5.0).ping()
+    except Exception as exc:
+        pytest.fail(f"external servers from {EXTERNAL_ENV} do not answer: {exc}", pytrace=False)
+    return Servers(bootstrap, redis_url, None)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    """The session's real servers (see the module docstring); default topics created."""
+    if all(os.environ.get(name) for name in EXTERNAL_ENV):
+        found = _external_servers()
+        run_async(lambda: ensure_topics(found.bootstrap, Settings().topic_partitions()))
+        yield found
+        return
+    try:
+        cluster = DevCluster(Settings().topic_partitions()).start()
+    except ClusterStartError as exc:
+        pytest.fail(f"cannot start the embedded dev cluster: {exc}", pytrace=False)
+    try:
+        yield Servers(cluster.bootstrap, cluster.redis_url, cluster)
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers: Servers) -> str:
+    """URL of the session's real Redis (shared: use keys of the test's own)."""
+    return servers.redis_url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(servers: Servers) -> str:
+    """Bootstrap servers of the session's real broker."""
+    return servers.bootstrap
+
+
+def unique_topics(prefix: str) -> TopicNames:
+    """Every leadq topic name, prefixed so a test's topics are its own."""
+    defaults = TopicNames()
+    return TopicNames(**{field: f"{prefix}.{name}" for field, name in defaults})
+
+
+def isolated_settings(bootstrap: str, redis_url: str, data_dir: Path) -> Settings:
+    """Settings of one test: own topics, group, web port and data dir; short timeouts."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    return Settings().with_changes(
+        kafka_bootstrap=bootstrap,
+        redis_url=redis_url,
+        topics=unique_topics(prefix),
+        app_id=f"leadq-test-{prefix}",
+        web_port=free_port(),
+        data_dir=data_dir,
+        broker_session_timeout_s=6.0,
+    )
+
+
+@pytest.fixture
+async def leadq_settings(servers: Servers, tmp_path: Path) -> Settings:
+    """Settings isolated to this test (see :func:`isolated_settings`), topics created."""
+    settings = isolated_settings(servers.bootstrap, servers.redis_url, tmp_path)
+    await ensure_topics(settings.kafka_bootstrap, settings.topic_partitions())
+    return settings
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[DevCluster]:
+    """A dev cluster for this test only, with the default topics."""
+    try:
+        cluster = DevCluster(Settings().topic_partitions()).start()
+    except ClusterStartError as exc:
+        pytest.fail(f"cannot start a private dev cluster: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -1,0 +1,79 @@
+"""Helpers for integration tests: run a Faust app in-process, produce, read back.
+
+Usage::
+
+    async with running_app(build_app(leadq_settings)):
+        sent = await produce(leadq_settings.kafka_bootstrap, topic, [b'{"userId": "u1"}'])
+        records = await read_until(bootstrap, [routing], lambda rs: len(rs) >= 1)
+
+Each app needs its own app id (consumer group) and web port: use the ``leadq_settings``
+fixture, which gives both (and topics of the test's own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import faust
+from aiokafka import AIOKafkaProducer
+
+from streams.topic_reader import Record, TopicReader
+
+#: Where a record landed or came from: (topic, partition, offset).
+Source = tuple[str, int, int]
+DEADLINE_S = 30.0
+
+
+@asynccontextmanager
+async def running_app(app: faust.App) -> AsyncIterator[faust.App]:
+    """Start ``app`` on the running loop and stop it on exit. ``app.start()`` returns
+    once the consumer group has assigned its partitions (a few seconds on Tansu)."""
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    values: Sequence[bytes],
+    key: bytes | None = None,
+    partition: int | None = None,
+) -> list[Source]:
+    """Send ``values`` in order and wait for each; return where each one landed."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        sent = []
+        for value in values:
+            meta = await producer.send_and_wait(topic, value, key=key, partition=partition)
+            sent.append((meta.topic, meta.partition, meta.offset))
+        return sent
+    finally:
+        await producer.stop()
+
+
+async def read_until(
+    bootstrap: str,
+    topics: Sequence[str],
+    done: Callable[[Sequence[Record]], bool],
+    deadline_s: float = DEADLINE_S,
+    alive: Callable[[], bool] = lambda: True,
+) -> list[Record]:
+    """Read ``topics`` from the start until ``done(records)``; TimeoutError after the
+    deadline, RuntimeError as soon as ``alive()`` is false."""
+    async with TopicReader(bootstrap, topics) as reader:
+        return await reader.read_until(done, deadline_s, alive)
+
+
+async def eventually(condition: Callable[[], bool], deadline_s: float = DEADLINE_S) -> None:
+    """Poll ``condition`` on the running loop until true; AssertionError after the deadline."""
+    give_up = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < give_up, f"condition not met within {deadline_s}s"
+        await asyncio.sleep(0.02)
