@@ -7,20 +7,23 @@ from collections.abc import Iterator
 import orjson
 
 
-def iter_documents(raw: bytes) -> Iterator[tuple[int, bytes]]:
-    """(line number, document bytes) for each document in ``raw``.
+def iter_documents(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """(label, document bytes) for each document in ``data``, labelled for messages.
 
-    The whole input is one document when it parses as JSON (a pretty-printed vendor
-    array, say); otherwise every non-blank line is one document (JSON lines), and lines
-    that are not JSON are still yielded so the caller can reject them with a reason.
+    The whole input is one document (``"input"``) when it parses as JSON — a
+    pretty-printed vendor array, say; otherwise every non-blank line is one document
+    (``"line N"``), and lines that are not JSON are still yielded so the caller can
+    reject them with a reason.
     """
+    if not data.strip():
+        return
     try:
-        orjson.loads(raw)
+        orjson.loads(data)
     except orjson.JSONDecodeError:
         pass
     else:
-        yield 1, raw
+        yield "input", data
         return
-    for number, line in enumerate(raw.splitlines(), start=1):
+    for number, line in enumerate(data.splitlines(), start=1):
         if line.strip():
-            yield number, line
+            yield f"line {number}", line

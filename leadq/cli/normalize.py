@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from typing import IO, get_args
 
-import orjson
-
+from leadq.cli.inputs import iter_documents
 from schemas.adapters import DEFAULT_MAX_BYTES, FORMATS, Reject, normalize_bytes
 from schemas.signal import Channel
 
@@ -72,7 +70,7 @@ def normalize_stream(
 ) -> int:
     """The command's work on explicit streams (what ``run`` wires to stdin/out/err)."""
     rejected = 0
-    for label, raw in _documents(source.read()):
+    for label, raw in iter_documents(source.read()):
         result = normalize_bytes(raw, fmt, channel, max_bytes=max_bytes)
         for signal in result.signals:
             out.write(signal.model_dump_json() + "\n")
@@ -80,23 +78,6 @@ def normalize_stream(
             err.write(f"leadq normalize: {_where(label, reject)}: {reject.reason}\n")
         rejected += len(result.rejects)
     return EXIT_REJECTED if rejected else EXIT_OK
-
-
-def _documents(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """The input's documents, labelled for messages: the whole input when it parses as
-    one JSON document, else each non-blank line."""
-    if not data.strip():
-        return
-    try:
-        orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        yield "input", data
-        return
-    for number, line in enumerate(data.splitlines(), start=1):
-        if line.strip():
-            yield f"line {number}", line
 
 
 def _where(label: str, reject: Reject) -> str:

@@ -70,12 +70,13 @@ def read_signals(paths: list[str], fmt: str, channel: str | None) -> tuple[list[
     rejected = 0
     for path in paths:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-        for line, document in iter_documents(raw):
+        for label, document in iter_documents(raw):
             result = normalize_bytes(document, fmt=fmt, channel=channel)  # type: ignore[arg-type]
             signals += result.signals
             for reject in result.rejects:
                 rejected += 1
-                print(f"{path}:{line}: item {reject.index}: {reject.reason}", file=sys.stderr)
+                where = label if reject.index is None else f"{label}, item {reject.index}"
+                print(f"leadq replay: {path}, {where}: {reject.reason}", file=sys.stderr)
     return signals, rejected
 
 
