@@ -50,7 +50,7 @@ def _lines() -> list[str]:
 def _run(args: list[str], stdin: bytes = b"") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin = SimpleNamespace(buffer=io.BytesIO(stdin))  # type: ignore[assignment]
+    sys.stdin = SimpleNamespace(buffer=io.BytesIO(stdin))
     sys.stdout, sys.stderr = out, err
     try:
         code = cli.main(args)
