@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import faust
 
+from streams import transport
 from streams.settings import Settings
 
 
-def broker_urls(settings: Settings) -> list[str]:
-    """``kafka://host:port`` for each bootstrap server."""
-    return [f"kafka://{server}" for server in settings.bootstrap_servers()]
+def broker_urls(settings: Settings, scheme: str = "kafka") -> list[str]:
+    """``<scheme>://host:port`` for each bootstrap server."""
+    return [f"{scheme}://{server}" for server in settings.bootstrap_servers()]
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -27,10 +28,12 @@ def create_app(settings: Settings) -> faust.App:
     session = settings.broker_session_timeout_s
     # Faust creates <data_dir>/<app id>-data itself, but not missing parents.
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         env={},
         broker=broker_urls(settings),
+        # Faust's transport but with the fetch wait from settings (streams/transport.py).
+        broker_consumer=broker_urls(settings, transport.SCHEME),
         processing_guarantee="at_least_once",
         # Topics carry bytes; agents validate at the edge and dead-letter what fails.
         key_serializer="raw",
@@ -52,3 +55,5 @@ def create_app(settings: Settings) -> faust.App:
         datadir=str(settings.data_dir / "{conf.name}-data"),
         autodiscover=False,
     )
+    setattr(app, transport.FETCH_WAIT_KEY, settings.consumer_fetch_max_wait_ms)
+    return app

@@ -52,7 +52,10 @@ async def test_events_become_explained_transitions(leadq_settings: Settings) -> 
         segment("page", "c1", 6, properties={"path": "/customers/bigco"}),
         segment("track", "d1", 7, event="Demo Requested"),
     ]
-    async with running_app(build_app(settings)):
+    async with running_app(build_app(settings)) as app:
+        # The consumer got the configured fetch wait, not Faust's hard-coded 1500 ms.
+        consumer = app.consumer._thread._consumer  # type: ignore[attr-defined]
+        assert consumer._fetch_max_wait_ms == settings.consumer_fetch_max_wait_ms
         await produce(settings.kafka_bootstrap, settings.topics.web, web, key=b"ann")
         await produce(settings.kafka_bootstrap, settings.topics.email, [sendgrid("sg1", 8)])
         records = await read_until(
