@@ -24,6 +24,8 @@ class RoutedSignal(Contract):
     previous_account: str | None = None
     #: (lead id, its account) of leads this signal revealed to be the same person.
     absorbed: tuple[tuple[str, str | None], ...] = ()
+    #: No identity of this signal named a lead before: the lead has no state to move.
+    new_lead: bool = False
     signal: Signal
 
     @property

@@ -131,13 +131,14 @@ class QualifierStore:
 
     @staticmethod
     def _routed(signal: Signal, reply: list[Any]) -> RoutedSignal:
-        lead, absorbed, account, previous, absorbed_accounts = reply
+        lead, absorbed, account, previous, absorbed_accounts, new_lead = reply
         if lead is False and signal.account.id:
             account = signal.account.id
         return RoutedSignal(
             lead_id=lead or None,
             account_id=account or None,
             previous_account=previous or None,
+            new_lead=bool(new_lead),
             absorbed=tuple(
                 zip(absorbed or [], [a or None for a in absorbed_accounts or []], strict=True)
             ),
@@ -269,7 +270,7 @@ class QualifierStore:
         if lead_id is None:
             return
         domain = new_account_domain(routed.signal, routed.account_id) if routed.account_id else None
-        if routed.previous_account != routed.account_id:
+        if routed.previous_account != routed.account_id and not routed.new_lead:
             await self._move(lead_id, routed.previous_account, routed.account_id, domain)
         for absorbed_id, absorbed_account in routed.absorbed:
             await self._merge(lead_id, routed.account_id, domain, absorbed_id, absorbed_account)

@@ -15,14 +15,15 @@ ARGV[1] - MessagePack map {keys = {...} (most preferred first), prev = {...} (al
           candidate or ""}
 
 Returns MessagePack {lead id or false, {absorbed lead ids}, account or false,
-previous account or false, {account of each absorbed lead or false}}.
+previous account or false, {account of each absorbed lead or false}, new lead (true when
+none of the signal's keys named a lead before: it has no state anywhere yet)}.
 Writes: the signal's keys (and known previous keys) point at the lead; absorbed leads'
 keys are repointed to it; the lead's account is recorded.
 ]]
 
 local request = cmsgpack.unpack(ARGV[1])
 local keys, prev = request.keys, request.prev
-if #keys == 0 then return cmsgpack.pack({false, {}, false, false, {}}) end
+if #keys == 0 then return cmsgpack.pack({false, {}, false, false, {}, false}) end
 
 local KIND = {u = 0, e = 1, a = 2}
 local function preferred(a, b)
@@ -75,4 +76,5 @@ local account = current
 if request.acct ~= '' then account = request.acct
 elseif not account and request.dom ~= '' then account = request.dom end
 if account then redis.call('HSET', KEYS[2], lead, account) end
-return cmsgpack.pack({lead, absorbed, account or false, previous or false, absorbed_accounts})
+return cmsgpack.pack({lead, absorbed, account or false, previous or false, absorbed_accounts,
+                      #known == 0})
