@@ -90,16 +90,21 @@ class World:
                 join_account(lead, account, self.rules)
             return lead
         if lead.account_id in self.accounts:
-            leave_account(lead, self.accounts[lead.account_id])
+            self._leave(lead, self.accounts[lead.account_id])
         join_account(lead, account, self.rules)
         return lead
+
+    def _leave(self, lead: LeadState, account: AccountState) -> None:
+        """Take the lead out of ``account``; its score (and so its due time) changes."""
+        leave_account(lead, account)
+        self._schedule_account(account)
 
     def _absorb(
         self, survivor: LeadState, other_id: str, account: AccountState | None
     ) -> LeadState:
         other = self.leads.pop(other_id)
         if other.account_id in self.accounts:
-            leave_account(other, self.accounts[other.account_id])
+            self._leave(other, self.accounts[other.account_id])
         for key, target in list(self.index.items()):
             if target == other_id:
                 self.index[key] = survivor.lead_id

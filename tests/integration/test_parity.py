@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
@@ -159,6 +159,17 @@ def runner() -> Iterator[asyncio.Runner]:
         yield runner
 
 
+# Regressions hypothesis found: a lead leaving an account must reschedule its cooling.
+@example(
+    spec=[
+        ("ann", "pricing", 0, False),
+        ("ann", "pricing", 0, False),
+        ("ann", "case", 0, False),
+        ("bob", "pricing", 0, False),
+        ("bob", "vp", 0, False),
+        ("bob", "firmographics", 0, False),
+    ]
+)
 @given(steps)
 @settings(
     max_examples=250,
