@@ -23,6 +23,7 @@ from leadq.compiled import CompiledRules
 from leadq.identity import domain_candidate, identity_keys, new_account_domain, previous_keys
 from leadq.membership import join_account, leave_account
 from leadq.merge import merge_leads
+from leadq.stages import account_due
 from leadq.state import AccountState, LeadState
 from schemas.routed import RoutedSignal
 from schemas.signal import Signal
@@ -311,6 +312,7 @@ class QualifierStore:
         old_key, new_key = keys.lead(old_bucket, lead_id), keys.lead(new_bucket, lead_id)
         raw_old = _bytes(await self.client.get(old_key))
         moved: list[LeadState] = []
+        joined: list[AccountState] = []
 
         def join(values: list[bytes | None]) -> dict[str, bytes | None]:
             raw = values[0] or raw_old
@@ -322,6 +324,7 @@ class QualifierStore:
             if new_account is not None:
                 account = self._account_of(new_account, values[1], domain)
                 join_account(lead, account, self.rules)
+                joined[:] = [account]
                 writes[keys.account(new_bucket, new_account)] = encode_account(account)
             lead.account_id = new_account
             writes[new_key] = encode_lead(lead, _extra(raw))
@@ -331,20 +334,40 @@ class QualifierStore:
         await self._transact(watched, join)
         if not moved:
             return
+        for account in joined:
+            await self._reschedule(account)
         if old_account is not None:
-            old_account_key = keys.account(old_bucket, old_account)
-
-            def leave(values: list[bytes | None]) -> dict[str, bytes | None]:
-                if values[0] is None:
-                    return {}
-                account = decode_account(old_account, values[0])
-                leave_account(moved[0], account)
-                return {old_account_key: encode_account(account)}
-
-            await self._transact([old_account_key], leave)
+            await self._leave(moved[0], old_account, old_bucket)
         if old_bucket != new_bucket:
             await self.client.delete(old_key)
             await self.client.zrem(keys.due(old_bucket), f"L:{lead_id}")
+
+    async def _leave(self, lead: LeadState, account_id: str, bucket: int) -> None:
+        """Take ``lead`` (as it was when it left) out of an account; idempotent."""
+        account_key = self.keys.account(bucket, account_id)
+        left: list[AccountState] = []
+
+        def leave(values: list[bytes | None]) -> dict[str, bytes | None]:
+            if values[0] is None:
+                return {}
+            account = decode_account(account_id, values[0])
+            leave_account(lead, account)
+            left[:] = [account]
+            return {account_key: encode_account(account)}
+
+        await self._transact([account_key], leave)
+        for account in left:
+            await self._reschedule(account)
+
+    async def _reschedule(self, account: AccountState) -> None:
+        """Re-file an account's decay due time after Python changed its score (a member
+        joined, left or merged); the scripts keep it current otherwise."""
+        due_key = self.keys.due(self.keys.bucket("", account.account_id))
+        due = account_due(account, self.rules)
+        if due is None:
+            await self.client.zrem(due_key, f"A:{account.account_id}")
+        else:
+            await self.client.zadd(due_key, {f"A:{account.account_id}": due})
 
     async def _merge(
         self,
@@ -362,16 +385,7 @@ class QualifierStore:
             return
         absorbed = decode_lead(absorbed_id, raw)
         if absorbed_account is not None:
-            old_account_key = keys.account(old_bucket, absorbed_account)
-
-            def leave(values: list[bytes | None]) -> dict[str, bytes | None]:
-                if values[0] is None:
-                    return {}
-                account = decode_account(absorbed_account, values[0])
-                leave_account(absorbed, account)
-                return {old_account_key: encode_account(account)}
-
-            await self._transact([old_account_key], leave)
+            await self._leave(absorbed, absorbed_account, old_bucket)
         await self._fold(lead_id, account_id, domain, absorbed)
         await self.client.set(old_key, msgpack.packb({"mg": lead_id}), ex=TOMBSTONE_TTL_S)
         await self.client.zrem(keys.due(old_bucket), f"L:{absorbed_id}")
@@ -404,9 +418,13 @@ class QualifierStore:
             writes: dict[str, bytes | None] = {lead_key: encode_lead(merged, extra)}
             if account is not None and account_key is not None:
                 writes[account_key] = encode_account(account)
+                folded[:] = [account]
             return writes
 
+        folded: list[AccountState] = []
         await self._transact([lead_key] + ([account_key] if account_key else []), fold)
+        for account in folded:
+            await self._reschedule(account)
 
     async def _redirect(
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]], merged: dict[str, str]

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from leadq.compiled import CompiledRules, compile_rules
+from leadq.stages import account_due, lead_due
 from leadq.state import AccountState, LeadState
 from leadq.transitions import intent_total
 from leadq.world import World
@@ -149,8 +150,32 @@ async def _lua(store: QualifierStore, signals: list[Signal], until_ms: int) -> l
         (routed,) = await store.resolve([signal])
         result = await store.apply([(routed, "signals/0", offset)])
         transitions += [e.transition for e in result.emitted]
+    await _assert_due_set_is_exact(store)
     transitions += [e.transition for e in (await store.fire_due(until_ms)).emitted]
     return transitions
+
+
+async def _assert_due_set_is_exact(store: QualifierStore) -> None:
+    """Every due entry equals the due time computed from the stored state: the timer
+    fires at the right moment even when Python (moves, merges) changed a score."""
+    for bucket in store.keys.all_buckets():
+        entries: list[tuple[bytes, float]] = await store.client.zrange(
+            store.keys.due(bucket), 0, -1, withscores=True
+        )
+        for raw_member, score in entries:
+            member = raw_member.decode()
+            kind, entity_id = member[0], member[2:]
+            if kind == "A":
+                account = await store.read_account(entity_id)
+                assert account is not None
+                assert account_due(account, RULES) == int(score), member
+            else:
+                location = await store.lead_location(entity_id)
+                assert location is not None
+                lead = await store.read_lead(*location)
+                assert lead is not None
+                assert lead.profile is not None
+                assert lead_due(lead, lead.profile, RULES) == int(score), member
 
 
 @pytest.fixture(scope="module")
