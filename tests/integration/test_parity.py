@@ -159,7 +159,7 @@ async def _assert_due_set_is_exact(store: QualifierStore) -> None:
     """Every due entry equals the due time computed from the stored state: the timer
     fires at the right moment even when Python (moves, merges) changed a score."""
     for bucket in store.keys.all_buckets():
-        entries: list[tuple[bytes, float]] = await store.client.zrange(
+        entries: list[Any] = await store.client.zrange(
             store.keys.due(bucket), 0, -1, withscores=True
         )
         for raw_member, score in entries:
