@@ -31,6 +31,8 @@ class Keys:
         return f"{self.prefix}:{{b{bucket:03d}}}"
 
     def lead(self, bucket: int, lead_id: str) -> str:
+        """A lead's state blob; after a merge a tombstone ``{"mg": survivor}``, its state
+        kept under ``<this key>:merged`` until folded into the survivor."""
         return f"{self.tag(bucket)}:lead:{lead_id}"
 
     def account(self, bucket: int, account_id: str) -> str:

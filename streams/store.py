@@ -81,6 +81,13 @@ class Emitted:
 class ApplyResult:
     emitted: list[Emitted] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    #: Positions of batch items whose lead turned out to be merged meanwhile.
+    merged: list[int] = field(default_factory=list)
+
+    def add(self, other: ApplyResult) -> None:
+        self.emitted += other.emitted
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
 
 
 @dataclass
@@ -94,6 +101,8 @@ class _Run:
     events: list[dict[str, Any]] = field(default_factory=list)
     #: Fire decay-driven moves due up to this time first (timer runs).
     fire_until: int | None = None
+    #: Positions in the applied batch of this run's events.
+    items: list[int] = field(default_factory=list)
 
 
 class QualifierStore:
@@ -104,6 +113,7 @@ class QualifierStore:
         self.keys = keys or Keys()
         self._apply = register(client, "apply")
         self._resolve = register(client, "resolve")
+        self._take = register(client, "take_for_merge")
         self.set_rules(rules)
 
     def set_rules(self, rules: CompiledRules) -> None:
@@ -147,8 +157,14 @@ class QualifierStore:
         )
 
     # ---------------------------------------------------------------- apply
-    async def apply(self, batch: Sequence[tuple[RoutedSignal, str, int | None]]) -> ApplyResult:
-        """Apply (routed signal, source partition, offset) items in order, atomically per lead."""
+    async def apply(
+        self, batch: Sequence[tuple[RoutedSignal, str, int | None]], depth: int = 0
+    ) -> ApplyResult:
+        """Apply (routed signal, source partition, offset) items in order, atomically per lead.
+
+        Items addressed to a lead that was merged into another (its events were in flight
+        when an identify stitched it) are applied to the lead that absorbed it.
+        """
         for routed, _, _ in batch:
             await self._restructure(routed)
         leads, accounts, merged = await self._read(batch)
@@ -156,7 +172,13 @@ class QualifierStore:
             batch = await self._redirect(batch, merged)
             leads, accounts, _ = await self._read(batch)
         runs = self._prepare(batch, leads, accounts)
-        return await self._run_all(runs)
+        result = await self._run_all(runs)
+        if result.merged and depth < 3:
+            # A lead merged between our read and the script (rare): re-route those items.
+            again = await self.apply([batch[i] for i in result.merged], depth + 1)
+            result.add(again)
+            result.merged = again.merged
+        return result
 
     async def _read(
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]]
@@ -195,7 +217,7 @@ class QualifierStore:
         accounts: dict[str, AccountState],
     ) -> list[_Run]:
         runs: list[_Run] = []
-        for routed, source, offset in batch:
+        for position, (routed, source, offset) in enumerate(batch):
             account = accounts.get(routed.account_id) if routed.account_id else None
             if routed.lead_id is None:
                 if account is None:
@@ -220,6 +242,7 @@ class QualifierStore:
                 last = _Run(routed.lead_id, routed.account_id, bucket, domain)
                 runs.append(last)
             last.events.append(event)
+            last.items.append(position)
         return runs
 
     async def _run_all(self, runs: list[_Run]) -> ApplyResult:
@@ -229,7 +252,10 @@ class QualifierStore:
             replies = await pipe.execute()
         result = ApplyResult()
         for run, reply in zip(runs, replies, strict=True):
-            statuses, transitions = unpack(reply)
+            statuses, transitions, *merged_into = unpack(reply)
+            if merged_into:
+                result.merged += run.items
+                continue
             for status in statuses or []:
                 result.statuses[status] = result.statuses.get(status, 0) + 1
             result.emitted += [
@@ -377,18 +403,22 @@ class QualifierStore:
         absorbed_id: str,
         absorbed_account: str | None,
     ) -> None:
+        """Fold an absorbed lead into ``lead_id``. Its blob is first swapped for a tombstone
+        holding its state (atomically, so a concurrent apply is refused and redirected, and
+        a crash loses nothing); every later step is idempotent."""
         keys = self.keys
         old_bucket = keys.bucket(absorbed_id, absorbed_account)
         old_key = keys.lead(old_bucket, absorbed_id)
-        raw = _bytes(await self.client.get(old_key))
-        if raw is None or "mg" in unpack(raw):
+        raw = _bytes(
+            await self._take(keys=[old_key, f"{old_key}:merged"], args=[lead_id, TOMBSTONE_TTL_S])
+        )
+        await self.client.zrem(keys.due(old_bucket), f"L:{absorbed_id}")
+        if raw is None:  # no state yet (its events may be in flight): the tombstone waits
             return
         absorbed = decode_lead(absorbed_id, raw)
         if absorbed_account is not None:
             await self._leave(absorbed, absorbed_account, old_bucket)
         await self._fold(lead_id, account_id, domain, absorbed)
-        await self.client.set(old_key, msgpack.packb({"mg": lead_id}), ex=TOMBSTONE_TTL_S)
-        await self.client.zrem(keys.due(old_bucket), f"L:{absorbed_id}")
 
     async def _fold(
         self, lead_id: str, account_id: str | None, domain: str | None, absorbed: LeadState
@@ -460,9 +490,7 @@ class QualifierStore:
         total = ApplyResult()
         for _ in range(rounds):
             result, found = await self._fire_round(now_ms, limit)
-            total.emitted += result.emitted
-            for status, count in result.statuses.items():
-                total.statuses[status] = total.statuses.get(status, 0) + count
+            total.add(result)
             if not found:
                 break
         return total

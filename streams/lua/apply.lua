@@ -19,8 +19,9 @@ ARGV[4] - account domain for a new account, or ""
 ARGV[5] - fire decay-driven moves due up to this epoch ms first ("" = none)
 ARGV[6] - events (MessagePack array of prepared events; see streams/prepare.py)
 
-Returns a MessagePack array {statuses, transitions}: one status per event ("applied",
-"duplicate", "replayed", "too_late", "account_only"), and {outbox entry id, record} for
+Returns a MessagePack array {statuses, transitions[, survivor]}: one status per event
+("applied", "duplicate", "replayed", "too_late", "account_only", or "merged" with the id of
+the lead that absorbed this one as third element), and {outbox entry id, record} for
 every transition, each record also appended to the outbox stream (field "r") so a relay
 can publish it at least once even if this caller dies before it does. Idempotency: the last applied offset per source partition
 is kept in the lead ("of"); an event at or below it is skipped as "replayed".
@@ -43,6 +44,12 @@ local lead = nil
 if lead_id ~= '' then
   lead = load(KEYS[1]) or {st = 'known', ps = 'none', it = {}, cp = {}, co = {}, tr = {},
                            sn = {}, of = {}}
+  -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
+  if lead.mg then
+    local statuses = {}
+    for i = 1, #events do statuses[i] = 'merged' end
+    return cmsgpack.pack({statuses, {}, lead.mg})
+  end
 end
 local account = nil
 if account_id ~= '' then
