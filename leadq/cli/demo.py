@@ -1,8 +1,10 @@
-"""``leadq demo``: run sample events through a real worker, broker and Redis.
+"""``leadq demo``: the whole loop, from vendor events to routed transitions and the read API.
 
 Uses the servers named by ``LEADQ_KAFKA_BOOTSTRAP`` and ``LEADQ_REDIS_URL`` when both are
-set, else starts the embedded dev cluster. Prints one JSON line per output record on
-stdout; exits 0 when every sample produced its output in time, 1 otherwise.
+set, else starts the embedded dev cluster; starts a worker, produces a small realistic
+scenario, prints every transition and dead letter as it arrives, queries the read API,
+and stops everything (see ``streams.demo``). Exits 0 when everything the batch reference
+(``leadq replay``) expects arrived in time, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from typing import Any, NoReturn
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("demo", help="run sample events end to end and print the output")
-    parser.add_argument("--events", type=Path, help="JSON lines of sample events")
+    """Add the ``demo`` sub-command to the ``leadq`` parser."""
+    parser = subparsers.add_parser(
+        "demo", help="run a scenario through a real broker, Redis and worker; print the loop"
+    )
     parser.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds to wait for all outputs"
+        "--events", type=Path, help="scenario: event documents (default docs/demo-events.jsonl)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for every output"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="also print the raw CloudEvents and API answers"
     )
     parser.set_defaults(func=run)
 
@@ -29,13 +39,17 @@ def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
 
 
 def run(args: argparse.Namespace) -> int:
-    from streams.demo import SAMPLE_EVENTS, DemoError, run_demo
+    """Run the demo; the exit code says whether it completed."""
+    from streams.demo import DemoError, run_demo
+    from streams.demo_render import Console
+    from streams.demo_scenario import DEMO_EVENTS
     from streams.devcluster import ClusterStartError
     from streams.settings import get_settings
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    console = Console(sys.stdout, show_json=args.json)
     try:
-        return run_demo(get_settings(), args.events or SAMPLE_EVENTS, args.timeout)
+        return run_demo(get_settings(), args.events or DEMO_EVENTS, args.timeout, console)
     except (DemoError, ClusterStartError) as error:
         print(f"leadq demo failed: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,61 @@
+"""``leadq demo`` end to end, exactly as ``./dev demo`` runs it: a child process that
+starts its own cluster and worker, and must show every kind of outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from schemas.transition import TransitionEvent
+from schemas.views import AccountView, LeadView
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+#: The demo takes ~6 s here; the margin covers a loaded CI machine.
+DEMO_TIMEOUT_S = 120
+
+
+def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
+    # Its own embedded cluster, even when the suite runs against external servers.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADQ_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "leadq", "demo", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for readable in (
+        "io.leadq.lead.mql  lead u:ada",
+        "io.leadq.lead.sql  lead u:ada",
+        "io.leadq.account.mqa  account acme.io",
+        "io.leadq.lead.sql  lead e:grace@globex.com",
+        "dead letter  from leadq.events.web",
+        "reason:   document is not JSON",
+        "GET /leads/u:ada",
+        "GET /accounts/acme.io",
+        "every expected output arrived",
+        "worker stopped (exit code 0)",
+    ):
+        assert readable in out
+    documents = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    events = [TransitionEvent.model_validate(d) for d in documents if "specversion" in d]
+    assert sorted(e.type for e in events) == [
+        "io.leadq.account.mqa",
+        "io.leadq.lead.mql",
+        "io.leadq.lead.sql",
+        "io.leadq.lead.sql",
+    ]
+    [lead] = [LeadView.model_validate(d) for d in documents if "mql_score" in d]
+    [account] = [AccountView.model_validate(d) for d in documents if "people" in d]
+    assert (lead.lead_id, lead.stage, lead.fit.grade) == ("u:ada", "sql", "A")
+    assert (account.account_id, account.stage, account.engaged_people) == ("acme.io", "mqa", 3)
