@@ -60,10 +60,27 @@ def apply(
     ``account`` must be the state of the account the lead belongs to after this signal
     (see ``leadq.identity.account_key``), or ``None`` for a lead without one.
     """
+    return apply_in_place(
+        lead.clone() if lead is not None else None,
+        account.clone() if account is not None else None,
+        signal,
+        rules,
+        lead_id,
+    )
+
+
+def apply_in_place(
+    lead: LeadState | None,
+    account: AccountState | None,
+    signal: Signal,
+    rules: CompiledRules,
+    lead_id: str | None = None,
+) -> Outcome:
+    """``apply`` for a caller that owns the states (``World``): they are updated in place
+    and returned in the outcome, saving two deep copies per event."""
     if lead is None and lead_id is None:
         return _apply_account_only(account, signal, rules)
-    lead = lead.clone() if lead is not None else LeadState(lead_id=lead_id or "")
-    account = account.clone() if account is not None else None
+    lead = lead if lead is not None else LeadState(lead_id=lead_id or "")
     at_ms = signal.occurred_ms
     if signal.event_id in lead.seen:
         return Outcome(lead, account, (), "duplicate")
@@ -132,7 +149,6 @@ def _apply_account_only(
     """A ``group`` call naming only an account: record its firmographics."""
     if account is None:
         return Outcome(None, None, (), "account_only")
-    account = account.clone()
     merge_traits(account.traits, signal.traits, signal.occurred_ms)
     account.domain = account.domain or signal.account.domain
     return Outcome(None, account, (), "account_only")

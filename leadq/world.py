@@ -12,7 +12,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from leadq.compiled import CompiledRules
-from leadq.engine import Outcome, apply, fire_account, fire_lead
+from leadq.engine import Outcome, apply_in_place, fire_account, fire_lead
 from leadq.identity import (
     account_key,
     identity_keys,
@@ -49,7 +49,7 @@ class World:
             lead = self._place(lead or LeadState(lead_id=lead_id), account)
             for other_id in absorbed:
                 lead = self._absorb(lead, other_id, account)
-        outcome = apply(lead, account, signal, self.rules, lead_id=lead_id)
+        outcome = apply_in_place(lead, account, signal, self.rules, lead_id=lead_id)
         self._store(signal, lead_id, outcome)
         self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
         return transitions + list(outcome.transitions)

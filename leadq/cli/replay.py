@@ -31,7 +31,14 @@ def register(subparsers: Any) -> None:
         "replay", help="run events through the engine in event-time order; print transitions"
     )
     parser.add_argument("--rules", required=True, help="rules file (.yaml or .toml)")
-    parser.add_argument("events", nargs="+", help="event files (JSON lines); - for stdin")
+    parser.add_argument(
+        "events",
+        nargs="+",
+        metavar="[CHANNEL=]FILE",
+        help="event files (JSON lines or one JSON document; - for stdin); prefix a file "
+        "with its topic's channel (web=, email=, product=, crm=) when its format does "
+        "not say, e.g. product=product.jsonl for Segment track calls from the product topic",
+    )
     parser.add_argument("--format", choices=FORMATS, default="auto", help="input format")
     parser.add_argument(
         "--channel",
@@ -64,14 +71,26 @@ def parse_until(text: str | None) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
+CHANNELS = ("web", "email", "product", "crm")
+
+
+def split_channel(argument: str, default: str | None) -> tuple[str, str | None]:
+    """``product=events.jsonl`` → (``events.jsonl``, ``product``); else the default."""
+    prefix, sep, rest = argument.partition("=")
+    if sep and prefix in CHANNELS:
+        return rest, prefix
+    return argument, default
+
+
 def read_signals(paths: list[str], fmt: str, channel: str | None) -> tuple[list[Signal], int]:
     """Every signal in ``paths``; rejects are reported on stderr and counted."""
     signals: list[Signal] = []
     rejected = 0
-    for path in paths:
+    for argument in paths:
+        path, file_channel = split_channel(argument, channel)
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         for label, document in iter_documents(raw):
-            result = normalize_bytes(document, fmt=fmt, channel=channel)  # type: ignore[arg-type]
+            result = normalize_bytes(document, fmt=fmt, channel=file_channel)  # type: ignore[arg-type]
             signals += result.signals
             for reject in result.rejects:
                 rejected += 1
