@@ -158,11 +158,11 @@ def test_reads_stdin_and_reports_bad_rules(events_file: Path, tmp_path: Path) ->
 
 
 def test_a_channel_prefix_names_the_topic_of_a_file(tmp_path: Path) -> None:
-    signups = [_segment("track", f"s{i}", i, event="Signed Up") for i in range(2)]
+    signups = [_segment("track", f"s{i}", i, event="Signed Up") for i in range(3)]
     path = tmp_path / "product.jsonl"
     path.write_text("\n".join(json.dumps(s) for s in signups))
     args = ["replay", "--rules", "rules/example.yaml"]
     # Segment track calls do not say their topic: read as web, product rules never match;
-    # named as the product topic's, two signups (2 × 20) reach PQL entry 40.
+    # named as the product topic's, three signups (3 × 20, barely decayed) reach PQL entry 40.
     assert _types(_run([*args, str(path)])[1]) == []
     assert _types(_run([*args, f"product={path}"])[1]) == ["io.leadq.lead.pql"]
