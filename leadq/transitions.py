@@ -14,7 +14,7 @@ from leadq.compiled import CompiledRules
 from leadq.decay import Decayed, total_at
 from leadq.explain import RawContributor, contributor, top_contributors
 from leadq.profile_model import Profile
-from leadq.state import AccountState, LeadState
+from leadq.state import AccountState, Contribution, LeadState
 from schemas.transition import AccountContext, Fit, TransitionData, ms_to_datetime
 
 DEFAULT_ENGAGED_WINDOW_MS = 30 * 86_400_000
@@ -130,6 +130,27 @@ def build_transition(
     return TransitionData.model_validate(data)
 
 
+def _explained(
+    entity: str,
+    entity_id: str,
+    move: Move,
+    profile: Profile | None,
+    intent: dict[str, Decayed],
+    contributions: list[Contribution],
+    account: AccountState | None,
+    rules: CompiledRules,
+) -> TransitionData:
+    """A move explained with the entity's scores and signals as of the move's time."""
+    at_ms = move.at_ms
+    return build_transition(
+        entity, entity_id, move, profile,
+        intent_total(intent, at_ms), intent_by_category(intent, at_ms),
+        top_contributors(contributions, at_ms, rules),
+        account_context(account, at_ms, rules) if account else None,
+        rules.version,
+    )  # fmt: skip
+
+
 def lead_transition(
     move: Move,
     lead: LeadState,
@@ -137,30 +158,10 @@ def lead_transition(
     profile: Profile,
     rules: CompiledRules,
 ) -> TransitionData:
-    at_ms = move.at_ms
-    return build_transition(
-        "lead",
-        lead.lead_id,
-        move,
-        profile,
-        intent_total(lead.intent, at_ms),
-        intent_by_category(lead.intent, at_ms),
-        top_contributors(lead.contributions, at_ms, rules),
-        account_context(account, at_ms, rules) if account else None,
-        rules.version,
-    )
+    return _explained("lead", lead.lead_id, move, profile, lead.intent, lead.contributions,
+                      account, rules)  # fmt: skip
 
 
 def account_transition(move: Move, account: AccountState, rules: CompiledRules) -> TransitionData:
-    at_ms = move.at_ms
-    return build_transition(
-        "account",
-        account.account_id,
-        move,
-        None,
-        intent_total(account.intent, at_ms),
-        intent_by_category(account.intent, at_ms),
-        top_contributors(account.contributions, at_ms, rules),
-        account_context(account, at_ms, rules),
-        rules.version,
-    )
+    return _explained("account", account.account_id, move, None, account.intent,
+                      account.contributions, account, rules)  # fmt: skip

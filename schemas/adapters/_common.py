@@ -178,6 +178,17 @@ def kind_of(value: object) -> str:
     return type(value).__name__
 
 
+def put_tags_and_metadata(
+    properties: dict[str, JsonValue], tags: list[JsonValue], metadata: dict[str, JsonValue]
+) -> None:
+    """Vendor tags/categories and custom metadata under the property names every vendor
+    shares (``tags``, ``metadata``), omitted when empty."""
+    if tags:
+        properties["tags"] = tags
+    if metadata:
+        properties["metadata"] = metadata
+
+
 def tag_list(value: object, field: str) -> list[JsonValue]:
     """Vendor tags or categories (one string or an array of strings) as a list."""
     if value is None or value == "":

@@ -33,6 +33,7 @@ from schemas.adapters._common import (
     json_object,
     optional_object,
     optional_str,
+    put_tags_and_metadata,
     require_email_channel,
     required_str,
     tag_list,
@@ -102,10 +103,9 @@ def _properties(data: JsonObject) -> dict[str, JsonValue]:
     user_agent = optional_object(data, "client-info", "event-data.client-info").get("user-agent")
     if isinstance(user_agent, str):
         properties["user_agent"] = user_agent
-    tags = tag_list(data.get("tags"), "event-data.tags")
-    if tags:
-        properties["tags"] = tags
-    metadata = json_object(data.get("user-variables"), "event-data.user-variables")
-    if metadata:
-        properties["metadata"] = metadata
+    put_tags_and_metadata(
+        properties,
+        tag_list(data.get("tags"), "event-data.tags"),
+        json_object(data.get("user-variables"), "event-data.user-variables"),
+    )
     return properties

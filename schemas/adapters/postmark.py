@@ -35,6 +35,7 @@ from schemas.adapters._common import (
     json_object,
     optional_object,
     optional_str,
+    put_tags_and_metadata,
     renamed_fields,
     require_email_channel,
     required_str,
@@ -130,10 +131,9 @@ def _properties(record: JsonObject) -> dict[str, JsonValue]:
     ip = optional_object(record, "Geo").get("IP")
     if isinstance(ip, str):
         properties["ip"] = ip
-    tags = tag_list(record.get("Tag"), "Tag")
-    if tags:
-        properties["tags"] = tags
-    metadata = json_object(record.get("Metadata"), "Metadata")
-    if metadata:
-        properties["metadata"] = metadata
+    put_tags_and_metadata(
+        properties,
+        tag_list(record.get("Tag"), "Tag"),
+        json_object(record.get("Metadata"), "Metadata"),
+    )
     return properties

@@ -26,6 +26,7 @@ from schemas.adapters._common import (
     email_address,
     event_time,
     optional_str,
+    put_tags_and_metadata,
     renamed_fields,
     require_email_channel,
     required_str,
@@ -102,12 +103,9 @@ def _properties(event: JsonObject, vendor_name: str) -> dict[str, JsonValue]:
     properties = renamed_fields(event, _COPIED)
     if vendor_name in ("bounce", "blocked"):
         properties["bounce_type"] = optional_str(event, "type") or vendor_name
-    tags = tag_list(event.get("category"), "category")
-    if tags:
-        properties["tags"] = tags
-    metadata = _custom_args(event)
-    if metadata:
-        properties["metadata"] = metadata
+    put_tags_and_metadata(
+        properties, tag_list(event.get("category"), "category"), _custom_args(event)
+    )
     return properties
 
 
