@@ -18,10 +18,10 @@ from typing import Any
 
 from faust.types import EventT, TopicT
 
+from agents.batches import dead_letter_safely
 from agents.runtime import Runtime
 from schemas.adapters import normalize_bytes
 from schemas.signal import Channel, Signal
-from streams.dead_letter import send_dead_letter
 
 
 def channels_by_topic(runtime: Runtime) -> dict[str, Channel]:
@@ -39,16 +39,18 @@ async def normalize_batch(
     channels = channels_by_topic(runtime)
     pending: list[Awaitable[Any]] = []
     signals: list[Signal] = []
+    rejected = 0
     for event in events:
         message = event.message
         result = normalize_bytes(message.value or b"", channel=channels.get(message.topic))
         signals += result.signals
         if result.rejects:  # one dead letter per message, naming every bad item in it
+            rejected += 1
             reason = "; ".join(
                 (f"item {r.index}: " if r.index is not None else "") + r.reason
                 for r in result.rejects
             )
-            pending.append(await send_dead_letter(dead_letter, event, reason))
+            await dead_letter_safely(dead_letter, event, reason)
     routed = (
         await runtime.until_redis_answers(
             lambda: runtime.store.resolve(signals), "identity resolution"
@@ -63,4 +65,4 @@ async def normalize_batch(
             )
         )
     await asyncio.gather(*pending)
-    return {"signals": len(routed), "rejected": len(pending) - len(routed)}
+    return {"signals": len(routed), "rejected": rejected}

@@ -12,17 +12,15 @@ routed signal goes to the dead-letter topic and the rest of the batch goes on.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from faust.types import EventT, TopicT
 from pydantic import TypeAdapter, ValidationError
 
+from agents.batches import dead_letter_safely
 from agents.publish import publish
 from agents.runtime import Runtime
 from schemas.routed import RoutedSignal
-from streams.dead_letter import send_dead_letter
 
 ROUTED = TypeAdapter(RoutedSignal)
 
@@ -35,19 +33,19 @@ async def qualify_batch(
 ) -> dict[str, int]:
     """Apply one batch and publish what it caused; returns status counts."""
     batch: list[tuple[RoutedSignal, str, int | None]] = []
-    rejected: list[Awaitable[Any]] = []
+    rejected = 0
     for event in events:
         message = event.message
         try:
             routed = ROUTED.validate_json(message.value or b"")
         except ValidationError as error:
             reason = f"not a routed signal: {error.errors()[0]['msg']}"
-            rejected.append(await send_dead_letter(dead_letter, event, reason))
+            await dead_letter_safely(dead_letter, event, reason)
+            rejected += 1
             continue
         batch.append((routed, f"{message.topic}/{message.partition}", message.offset))
     store = runtime.store
     result = await runtime.until_redis_answers(lambda: store.apply(batch), "apply")
     await publish(routing, result.emitted)
     await runtime.until_redis_answers(lambda: store.ack(result.emitted), "outbox ack")
-    await asyncio.gather(*rejected)
-    return result.statuses | {"transitions": len(result.emitted), "rejected": len(rejected)}
+    return result.statuses | {"transitions": len(result.emitted), "rejected": rejected}

@@ -66,6 +66,10 @@ def merge_leads(
     if account is not None:
         account.contributions = _without(account.contributions, dropped)
     _merge_facts(lead, absorbed)
+    member = account.members.get(lead.lead_id) if account is not None else None
+    if member is not None and lead.last_engaged_ms is not None:
+        # The person engaged as the absorbed lead too: that counts for the buying group.
+        member.last_engaged_ms = later(member.last_engaged_ms, lead.last_engaged_ms)
     trim(lead.contributions, later(lead.latest_ms, 0), rules)
     return lead
 

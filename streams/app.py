@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> faust.App:
         # one slow member stall the whole group that long. Faust needs request >= session.
         broker_rebalance_timeout=session * 2,
         broker_request_timeout=max(30.0, session * 3),
+        producer_max_request_size=settings.producer_max_request_bytes,
         web_host=settings.web_host,
         web_bind=settings.web_host,
         web_port=settings.web_port,

@@ -29,9 +29,18 @@ def dead_letter_headers(reason: str, topic: str, partition: int, offset: int) ->
 
 
 async def send_dead_letter(
-    dead_letter: TopicT, event: EventT[bytes], reason: str
+    dead_letter: TopicT, event: EventT[bytes], reason: str, max_value_bytes: int | None = None
 ) -> Awaitable[RecordMetadata]:
-    """Send ``event``'s original bytes with ``reason``; returns the delivery future."""
+    """Send ``event``'s original bytes with ``reason``; returns the delivery future.
+
+    With ``max_value_bytes`` (the fallback when the broker refused the whole record), a
+    longer value is cut to that size and headers ``leadq.truncated`` and
+    ``leadq.original_size`` say so.
+    """
     message = event.message
     headers = dead_letter_headers(reason, message.topic, message.partition, message.offset)
-    return await dead_letter.send(key=message.key, value=message.value, headers=headers, force=True)
+    value = message.value or b""
+    if max_value_bytes is not None and len(value) > max_value_bytes:
+        headers |= {"leadq.truncated": b"true", "leadq.original_size": str(len(value)).encode()}
+        value = value[:max_value_bytes]
+    return await dead_letter.send(key=message.key, value=value, headers=headers, force=True)

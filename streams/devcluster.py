@@ -9,8 +9,11 @@ Both run as child processes on free loopback ports, in a private temp directory,
 - :meth:`DevCluster.stop` stops only the processes this object started (by pid): SIGTERM,
   wait, SIGKILL. It also runs at interpreter exit and on ``with`` block exit.
 - The broker keeps everything in memory: :meth:`restart_broker` loses all records (the
-  topics are re-created); :meth:`restart_redis` loses all keys (persistence is off).
-  Both reuse the same port, so clients only have to reconnect.
+  topics are re-created); :meth:`restart_redis` loses all keys (persistence is off),
+  unless the cluster was made with ``redis_persistence=True``: Redis then runs with an
+  append-only file fsynced on every write, like production's AOF, and keeps its data
+  across restarts, even a SIGKILL. Both reuse the same port, so clients only have to
+  reconnect.
 """
 
 from __future__ import annotations
@@ -81,14 +84,18 @@ class DevCluster:
         workdir: Path | None = None,
         kafka_port: int | None = None,
         redis_port: int | None = None,
+        redis_persistence: bool = False,
     ) -> None:
         """``topics`` maps each topic to create to its partition count; ports default to
-        free ones; ``workdir`` (logs, Redis dir) defaults to a temp dir removed on stop."""
+        free ones; ``workdir`` (logs, Redis dir) defaults to a temp dir removed on stop;
+        ``redis_persistence`` keeps Redis data across restarts (see the module docstring).
+        """
         self.topics = dict(topics)
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="leadq-dev-")
         self.workdir = workdir or Path(self._tmp.name if self._tmp else ".")
         self.kafka_port = kafka_port or free_port()
         self.redis_port = redis_port or free_port()
+        self.redis_persistence = redis_persistence
         self.broker = ServerProcess(
             "kafka broker (tansu)", self._broker_argv(), self.workdir / "broker.log", self.workdir
         )
@@ -119,6 +126,8 @@ class DevCluster:
         ]
 
     def _redis_argv(self) -> list[str]:
+        # Off by default: an fsync per write slows every test that does not restart Redis.
+        persistence = ["yes", "--appendfsync", "always"] if self.redis_persistence else ["no"]
         return [
             redis_server_binary(),
             "--port",
@@ -128,7 +137,7 @@ class DevCluster:
             "--save",
             "",
             "--appendonly",
-            "no",
+            *persistence,
             "--dir",
             str(self.workdir),
         ]
@@ -196,7 +205,8 @@ class DevCluster:
         self.redis.stop()
 
     def restart_redis(self) -> None:
-        """Stop and start redis-server on the same port (all keys are lost)."""
+        """Stop and start redis-server on the same port (all keys are lost, unless the
+        cluster has ``redis_persistence``)."""
         self.redis.stop()
         self.start_redis()
 

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     #: costs ~0.75 s per hop on the dev broker (it holds fetches even when data
     #: arrives); Apache Kafka answers as soon as data is there (streams/transport.py).
     consumer_fetch_max_wait_ms: int = Field(default=20, ge=1, le=10_000)
+    #: Largest record a worker produces; above Faust's ~1 MB so an oversized inbound
+    #: event the broker accepted can be dead-lettered whole (else it goes truncated).
+    producer_max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     batch_size: int = Field(default=500, ge=1)
     batch_within_s: float = Field(default=0.05, gt=0.0)
     data_dir: Path = Path(".leadq")

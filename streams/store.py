@@ -53,6 +53,12 @@ def _bytes(value: object) -> bytes | None:
     )
 
 
+def _restructures(routed: RoutedSignal) -> bool:
+    """Whether applying ``routed`` first moves its lead between accounts or merges leads."""
+    moves = routed.previous_account != routed.account_id and not routed.new_lead
+    return routed.lead_id is not None and (moves or bool(routed.absorbed))
+
+
 def _text(value: object) -> str | None:
     raw = _bytes(value)
     return raw.decode() if raw is not None else None
@@ -85,6 +91,7 @@ class ApplyResult:
     merged: list[int] = field(default_factory=list)
 
     def add(self, other: ApplyResult) -> None:
+        """Fold in another result (``merged`` positions are per call, so not carried)."""
         self.emitted += other.emitted
         for status, count in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + count
@@ -163,10 +170,28 @@ class QualifierStore:
         """Apply (routed signal, source partition, offset) items in order, atomically per lead.
 
         Items addressed to a lead that was merged into another (its events were in flight
-        when an identify stitched it) are applied to the lead that absorbed it.
+        when an identify stitched it) are applied to the lead that absorbed it. An item that
+        moves its lead to another account or merges leads into it is a barrier: what came
+        before it is applied first (a lead's first events and the group call that moves it
+        can share a batch), so the batch runs in segments; almost every batch is one.
         """
-        for routed, _, _ in batch:
-            await self._restructure(routed)
+        result = ApplyResult()
+        segment: list[tuple[RoutedSignal, str, int | None]] = []
+        for item in batch:
+            if _restructures(item[0]):
+                if segment:
+                    result.add(await self._apply_segment(segment, depth))
+                await self._restructure(item[0])
+                segment = []
+            segment.append(item)
+        if segment:
+            result.add(await self._apply_segment(segment, depth))
+        return result
+
+    async def _apply_segment(
+        self, batch: Sequence[tuple[RoutedSignal, str, int | None]], depth: int
+    ) -> ApplyResult:
+        """Apply items that need no move or merge: one read and one apply round trip."""
         leads, accounts, merged = await self._read(batch)
         if merged:
             batch = await self._redirect(batch, merged)
@@ -175,9 +200,7 @@ class QualifierStore:
         result = await self._run_all(runs)
         if result.merged and depth < 3:
             # A lead merged between our read and the script (rare): re-route those items.
-            again = await self.apply([batch[i] for i in result.merged], depth + 1)
-            result.add(again)
-            result.merged = again.merged
+            result.add(await self.apply([batch[i] for i in result.merged], depth + 1))
         return result
 
     async def _read(

@@ -8,16 +8,23 @@
 - ``leadq_settings`` (per test): settings pointing at those servers with topics, app id
   (= consumer group), web port and data dir of the test's own, topics already created.
 - ``private_cluster`` (per test): a dev cluster of the test's own, for tests that
-  restart or stop servers and must not disturb the others.
+  restart or stop servers and must not disturb the others; ``persistent_private_cluster``
+  is the same with Redis persistence on (an AOF fsynced on every write, as in
+  production), for tests where a restarted Redis must keep its data.
+- ``qualifier_settings`` (per test): ``leadq_settings`` with a Redis database of the
+  test's own (flushed), for tests that run the qualifier: a worker's decay timer scans
+  every bucket of its database, so leads other tests left behind must not be in it.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -108,14 +115,55 @@ async def leadq_settings(servers: Servers, tmp_path: Path) -> Settings:
     return settings
 
 
-@pytest.fixture
-def private_cluster() -> Iterator[DevCluster]:
-    """A dev cluster for this test only, with the default topics."""
+def _private_cluster(redis_persistence: bool) -> Iterator[DevCluster]:
     try:
-        cluster = DevCluster(Settings().topic_partitions()).start()
+        cluster = DevCluster(
+            Settings().topic_partitions(), redis_persistence=redis_persistence
+        ).start()
     except ClusterStartError as exc:
         pytest.fail(f"cannot start a private dev cluster: {exc}", pytrace=False)
     try:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[DevCluster]:
+    """A dev cluster for this test only, with the default topics."""
+    yield from _private_cluster(redis_persistence=False)
+
+
+@pytest.fixture
+def persistent_private_cluster() -> Iterator[DevCluster]:
+    """A dev cluster for this test only whose Redis keeps its data across restarts."""
+    yield from _private_cluster(redis_persistence=True)
+
+
+#: Logical Redis databases handed out in turn by :func:`own_redis_database` (0 is left to
+#: tests that use the shared database with keys of their own).
+_REDIS_DATABASES = itertools.cycle(range(1, 16))
+
+
+def own_redis_database(redis_url: str) -> str:
+    """``redis_url`` pointing at the next logical database of the same server, flushed.
+
+    Tests run one at a time and each flushes its database first, so fifteen in turn are
+    enough; a test's leftovers are gone by the time its database comes round again.
+    With external servers (``LEADQ_REDIS_URL``) this flushes databases 1-15 there too:
+    point the tests only at a Redis they own (a single Redis: a cluster has only db 0).
+    """
+    parts = urlsplit(redis_url)
+    url = urlunsplit(parts._replace(path=f"/{next(_REDIS_DATABASES)}"))
+    client = redis.Redis.from_url(url, socket_timeout=5.0)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
+
+
+@pytest.fixture
+def qualifier_settings(leadq_settings: Settings) -> Settings:
+    """``leadq_settings`` with a Redis database of this test's own (see the docstring)."""
+    return leadq_settings.with_changes(redis_url=own_redis_database(leadq_settings.redis_url))

@@ -8,14 +8,18 @@ Usage::
 
 Each app needs its own app id (consumer group) and web port: use the ``leadq_settings``
 fixture, which gives both (and topics of the test's own).
+
+``produce_records`` sends to several topics in one go, in order; ``wait_for`` polls an
+async check (Redis state, an HTTP answer) until it returns something truthy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import faust
 from aiokafka import AIOKafkaProducer
@@ -24,7 +28,10 @@ from streams.topic_reader import Record, TopicReader
 
 #: Where a record landed or came from: (topic, partition, offset).
 Source = tuple[str, int, int]
+#: A record to produce: (topic, key, value).
+Outgoing = tuple[str, bytes | None, bytes]
 DEADLINE_S = 30.0
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -44,9 +51,11 @@ async def produce(
     values: Sequence[bytes],
     key: bytes | None = None,
     partition: int | None = None,
+    max_request_size: int = 1024 * 1024,
 ) -> list[Source]:
-    """Send ``values`` in order and wait for each; return where each one landed."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    """Send ``values`` in order and wait for each; return where each one landed.
+    ``max_request_size`` is the producer's limit (raise it to send records over 1 MiB)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=max_request_size)
     await producer.start()
     try:
         sent = []
@@ -77,3 +86,30 @@ async def eventually(condition: Callable[[], bool], deadline_s: float = DEADLINE
     while not condition():
         assert time.monotonic() < give_up, f"condition not met within {deadline_s}s"
         await asyncio.sleep(0.02)
+
+
+async def produce_records(bootstrap: str, records: Sequence[Outgoing]) -> list[Source]:
+    """Send ``records`` in order (one producer, order kept per partition), wait until the
+    broker has them all; return where each one landed."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value, key=key) for topic, key, value in records]
+        metas = await asyncio.gather(*futures)
+        return [(meta.topic, meta.partition, meta.offset) for meta in metas]
+    finally:
+        await producer.stop()
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[T]], what: str, deadline_s: float = DEADLINE_S
+) -> T:
+    """Await ``check()`` every 50 ms until it returns something truthy, and return that;
+    AssertionError naming ``what`` (and the last value) after the deadline."""
+    give_up = time.monotonic() + deadline_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        assert time.monotonic() < give_up, f"{what}: not within {deadline_s}s (last: {value!r})"
+        await asyncio.sleep(0.05)
