@@ -70,6 +70,8 @@ def _extra(raw: bytes) -> dict[str, Any]:
     return {key: blob[key] for key in ("of", "mf") if key in blob}
 
 
+#: Merges followed from a signal's lead to the lead that now holds it (a → e → u is 2).
+MAX_MERGE_HOPS = 8
 #: A lead blob left behind by a merge points at the survivor for this long.
 TOMBSTONE_TTL_S = 7 * 86_400
 
@@ -193,9 +195,13 @@ class QualifierStore:
     ) -> ApplyResult:
         """Apply items that need no move or merge: one read and one apply round trip."""
         leads, accounts, merged = await self._read(batch)
-        if merged:
+        for _ in range(MAX_MERGE_HOPS):  # a → e → u: an anonymous lead renamed twice
+            if not merged:
+                break
             batch = await self._redirect(batch, merged)
-            leads, accounts, _ = await self._read(batch)
+            leads, accounts, merged = await self._read(batch)
+        if merged:
+            raise RuntimeError(f"merge chain longer than {MAX_MERGE_HOPS} hops: {merged}")
         runs = self._prepare(batch, leads, accounts)
         result = await self._run_all(runs)
         if result.merged and depth < 3:
@@ -483,11 +489,18 @@ class QualifierStore:
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]], merged: dict[str, str]
     ) -> list[tuple[RoutedSignal, str, int | None]]:
         """Signals still addressed to a merged lead (in flight when it merged) go to the
-        lead that absorbed it. Rare: only right after an identify."""
+        lead that holds it now. Rare: only right after an identify.
+
+        A lead id is also an identity key, and the identity index always names the
+        current lead, even after a chain of merges (a → e → u); the tombstone's survivor
+        is the fallback.
+        """
         redirected = []
         for routed, source, offset in batch:
             survivor = merged.get(routed.lead_id or "")
-            if survivor:
+            if survivor and routed.lead_id:
+                current = _text(await self.client.hget(self.keys.identities(), routed.lead_id))
+                survivor = current or survivor
                 account_id = _text(await self.client.hget(self.keys.lead_accounts(), survivor))
                 routed = routed.model_copy(
                     update={

@@ -95,3 +95,35 @@ async def test_a_tombstone_refuses_an_apply_that_raced_past_the_read(
     survivor_after = await store.read_lead("u:43", None)
     assert survivor_after is not None
     assert survivor_after.intent["web"].value == pytest.approx(30.0)
+
+
+async def test_a_signal_follows_a_chain_of_merges(store: QualifierStore) -> None:
+    # a:v3 views pricing; the view of a second page is routed to a:v3 but not yet applied.
+    (first,) = await store.resolve([_page("view-1", anonymous_id="v3")])
+    await store.apply([(first, "signals/1", 0)])
+    (late,) = await store.resolve([_page("view-2", anonymous_id="v3")])
+    # The visitor gives an email (a:v3 → e:…), later a user id (e:… → u:44): two renames.
+    for number, identity in enumerate(
+        [
+            {"anonymous_id": "v3", "email": "kim@initech.example"},
+            {"user_id": "44", "email": "kim@initech.example"},
+        ]
+    ):
+        identify = Signal(
+            event_id=f"id-3{number}",
+            channel="web",
+            type="identify",
+            occurred_at=T0,
+            identity=identity,
+        )
+        (stitch,) = await store.resolve([identify])
+        await store.apply([(stitch, "signals/0", number)])
+    # The late view, still addressed to a:v3, lands on u:44 through both tombstones.
+    result = await store.apply([(late, "signals/1", 1)])
+    assert result.statuses == {"applied": 1}
+    location = await store.lead_location("u:44")
+    assert location is not None
+    survivor = await store.read_lead(*location)
+    assert survivor is not None
+    assert {"view-1", "view-2"} <= set(survivor.seen)
+    assert survivor.intent["web"].value == pytest.approx(30.0)
