@@ -1,0 +1,219 @@
+"""Watching leadq's pipeline from outside: when is everything applied and emitted?
+
+:class:`PipelineObserver` reads the signals, routing and dead-letter topics from the
+beginning in the background (no consumer group: it disturbs nothing) and keeps counts,
+the earliest signal's timestamp and the last few signals of each partition. Tansu's
+end offsets are unreliable and the workers commit only every few seconds, so
+completion is judged on Redis instead (:meth:`PipelineObserver.wait_applied`):
+
+1. the signals topic holds every expected signal (the normalizer is done);
+2. for each signals partition, its last signal (the last one with a lead) is recorded
+   as applied in that lead's state blob (the ``of`` map: last applied offset per source
+   partition, which apply.lua writes atomically with the state) — if that lead was
+   merged since, in the state kept aside for the merge or in the surviving lead's; a
+   partition's signals are applied in order, so every earlier one is applied too;
+3. every outbox stream is empty: the qualifier acknowledges (deletes) an outbox entry
+   only after the broker confirmed its transition on the routing topic, so every
+   transition of those signals has been emitted.
+
+The checks poll Redis every 20 ms, so the completion time is late by at most ~20 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+from redis.asyncio import Redis
+
+from bench.cluster import raw, text
+from streams.codec import lead_offsets, unpack
+from streams.keys import Keys
+from streams.settings import Settings
+
+POLL_S = 0.02
+#: Signals kept per partition to find the last one that names a lead.
+TAIL = 64
+
+
+class PipelineObserver:
+    """Use as ``async with``; see the module docstring."""
+
+    def __init__(self, settings: Settings, keep_routing: bool = False) -> None:
+        self.settings = settings
+        self.keys = Keys()
+        self.keep_routing = keep_routing
+        self.signals = 0
+        self.routing = 0
+        self.dead_letters = 0
+        #: Earliest create timestamp of a signal (epoch s): when the normalizer's first
+        #: batch was sent, i.e. the pipeline had started.
+        self.first_signal_s = math.nan
+        self.last_routing_s = math.nan
+        #: When every expected signal was first seen applied (epoch s); the outbox may
+        #: drain later (transitions of a failed batch wait for the outbox sweeper).
+        self.applied_s = math.nan
+        #: (create timestamp ms, value) of every routing record, when ``keep_routing``.
+        self.routed: list[tuple[int, bytes]] = []
+        self.started = asyncio.Event()
+        self._tails: dict[int, deque[tuple[int, bytes]]] = {}
+        self._verified: dict[int, int] = {}
+        self._waiting_for = "the signals"
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers(),
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=50,
+        )
+        self._redis = Redis.from_url(settings.redis_url, socket_timeout=10.0)
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        names = self.settings.topics
+        await self._consumer.start()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in (names.signals, names.routing, names.dead_letter)
+            for p in range(self.settings.partitions)
+        ]
+        self._consumer.assign(partitions)
+        await self._consumer.seek_to_beginning(*partitions)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+        await self._redis.aclose()
+
+    async def _read(self) -> None:
+        names = self.settings.topics
+        while True:
+            batches: dict[Any, list[Any]] = await self._consumer.getmany(timeout_ms=100)
+            for tp, records in batches.items():
+                if tp.topic == names.signals:
+                    self._on_signals(tp.partition, records)
+                elif tp.topic == names.routing:
+                    self.routing += len(records)
+                    last = max(r.timestamp for r in records) / 1000.0
+                    self.last_routing_s = max(last, self.last_routing_s, key=_finite)
+                    if self.keep_routing:
+                        self.routed += [(r.timestamp, r.value) for r in records]
+                else:
+                    self.dead_letters += len(records)
+
+    def _on_signals(self, partition: int, records: list[Any]) -> None:
+        self.signals += len(records)
+        first = min(r.timestamp for r in records) / 1000.0
+        self.first_signal_s = min(first, self.first_signal_s, key=_finite_low)
+        tail = self._tails.setdefault(partition, deque(maxlen=TAIL))
+        tail.extend((r.offset, r.value) for r in records[-TAIL:])
+        self.started.set()
+
+    async def wait_applied(
+        self, expected_signals: int, deadline_s: float, alive: Callable[[], bool]
+    ) -> float:
+        """Wall-clock time (epoch s) at which everything was seen applied and emitted.
+        TimeoutError after ``deadline_s``; RuntimeError as soon as ``alive()`` is false."""
+        give_up = time.monotonic() + deadline_s
+        self.applied_s = math.nan
+        while True:
+            if not alive():
+                raise RuntimeError("a worker exited")
+            if self.signals >= expected_signals and await self._all_applied():
+                if math.isnan(self.applied_s):
+                    self.applied_s = time.time()
+                if await self._outbox_empty():
+                    return time.time()
+            if time.monotonic() > give_up:
+                raise TimeoutError(
+                    f"not applied within {deadline_s:.0f}s: {self.signals} of "
+                    f"{expected_signals} signals on the topic, {self.routing} transitions; "
+                    f"waiting for {self._waiting_for}"
+                )
+            await asyncio.sleep(POLL_S)
+
+    async def _all_applied(self) -> bool:
+        source_topic = self.settings.topics.signals
+        for partition, tail in self._tails.items():
+            last_offset = tail[-1][0]
+            if self._verified.get(partition) == last_offset:
+                continue
+            target = _last_with_lead(tail)
+            if target is not None:
+                offset, lead_id, account_id = target
+                source = f"{source_topic}/{partition}"
+                if not await self._applied(lead_id, account_id, source, offset):
+                    self._waiting_for = f"{source}@{offset} (lead {lead_id})"
+                    return False
+            self._verified[partition] = last_offset
+        return True
+
+    async def _applied(
+        self, lead_id: str, account_id: str | None, source: str, offset: int
+    ) -> bool:
+        """Whether ``lead_id``'s state records ``offset`` of ``source`` as applied,
+        following a move to another account and merges into a surviving lead."""
+        keys = self.keys
+        for _ in range(4):
+            key = keys.lead(keys.bucket(lead_id, account_id), lead_id)
+            blob_bytes = raw(await self._redis.get(key))
+            if blob_bytes is None:
+                moved_to = text(await self._redis.hget(keys.lead_accounts(), lead_id))
+                if moved_to == account_id:
+                    return False  # not written yet
+                account_id = moved_to
+                continue
+            blob = unpack(blob_bytes)
+            if isinstance(blob, dict) and "mg" in blob:
+                # Merged: applied before the merge (its state kept aside), or redirected
+                # to the survivor after it.
+                kept = raw(await self._redis.get(f"{key}:merged"))
+                if kept is not None and lead_offsets(kept).get(source, -1) >= offset:
+                    return True
+                lead_id = blob["mg"]
+                account_id = text(await self._redis.hget(keys.lead_accounts(), lead_id))
+                continue
+            return lead_offsets(blob_bytes).get(source, -1) >= offset
+        return False
+
+    async def _outbox_empty(self) -> bool:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for bucket in self.keys.all_buckets():
+                pipe.xlen(self.keys.outbox(bucket))
+            lengths = await pipe.execute()
+        return sum(int(n) for n in lengths) == 0
+
+
+def _last_with_lead(tail: deque[tuple[int, bytes]]) -> tuple[int, str, str | None] | None:
+    """(offset, lead id, account id) of the last signal in ``tail`` that names a lead."""
+    for offset, value in reversed(tail):
+        routed = orjson.loads(value)
+        if routed.get("lead_id"):
+            return offset, routed["lead_id"], routed.get("account_id")
+    return None
+
+
+def _finite(value: float) -> float:
+    return value if not math.isnan(value) else -math.inf
+
+
+def _finite_low(value: float) -> float:
+    return value if not math.isnan(value) else math.inf
