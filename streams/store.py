@@ -114,6 +114,35 @@ class _Run:
     items: list[int] = field(default_factory=list)
 
 
+def _fire_order(due: Sequence[tuple[int, int, str]], accounts: dict[str, str | None]) -> list[_Run]:
+    """The runs of one timer round, from (due ms, bucket, ``L:``/``A:`` member) sorted.
+
+    A fired lead is re-filed at its next due time (MQL can recycle after PQL lapsed),
+    which may come before a later entry of this round. That only matters for its
+    account: the lead's explanation shows the account's stage, so the account must not
+    cool before the lead's next due time. So once a lead of an account has fired in a
+    round, that account's entry and its other leads' later entries wait for the next
+    round, where everything is sorted again (as ``World.advance``'s heap does).
+    """
+    runs: list[_Run] = []
+    fired_leads_of: set[str] = set()
+    deferred: set[str] = set()
+    for due_ms, bucket, member in due:
+        entity_id = member[2:]
+        if member.startswith("L:"):
+            account_id = accounts.get(entity_id)
+            if account_id in deferred:
+                continue
+            if account_id is not None:
+                fired_leads_of.add(account_id)
+            runs.append(_Run(entity_id, account_id, bucket, None, fire_until=due_ms))
+        elif entity_id in fired_leads_of:
+            deferred.add(entity_id)
+        else:
+            runs.append(_Run(None, entity_id, bucket, None, fire_until=due_ms))
+    return runs
+
+
 class QualifierStore:
     """leadq's state in Redis. Share one instance per process; it is not thread-safe."""
 
@@ -548,13 +577,7 @@ class QualifierStore:
         lead_ids = [member[2:] for _, _, member in due if member.startswith("L:")]
         owners = await self.client.hmget(self.keys.lead_accounts(), lead_ids) if lead_ids else []
         accounts = {lead_id: _text(owner) for lead_id, owner in zip(lead_ids, owners, strict=True)}
-        runs = [
-            _Run(member[2:], accounts.get(member[2:]), bucket, None, fire_until=due_ms)
-            if member.startswith("L:")
-            else _Run(None, member[2:], bucket, None, fire_until=due_ms)
-            for due_ms, bucket, member in due
-        ]
-        return await self._run_all(runs), True
+        return await self._run_all(_fire_order(due, accounts)), True
 
     # ----------------------------------------------------------------- outbox
     async def ack(self, emitted: Sequence[Emitted]) -> None:

@@ -195,6 +195,20 @@ def runner() -> Iterator[asyncio.Runner]:
         ("bob", "firmographics", 0, False),
     ]
 )
+@example(
+    # A lead's PQL lapses, then its MQL recycles 16 s before its account cools: the timer
+    # must not cool the account first just because both were due in one round.
+    spec=[
+        ("ann", "pricing", 0, False),
+        ("ann", "signup", 0, False),
+        ("ann", "signup", 1023, False),
+        ("ann", "vp", 136, False),
+        ("bob", "pricing", 1000, False),
+        ("bob", "pricing", 1275, False),
+        ("bob", "demo", 0, False),
+        ("bob", "signup", 0, False),
+    ]
+)
 @given(steps)
 @settings(
     max_examples=250,
