@@ -1,7 +1,8 @@
 """Running a batch so that no event is ever lost, whatever fails.
 
-Faust's ``take_events`` acknowledges a batch in a ``finally``: an exception escaping
-the agent's loop would commit events that were never processed. So nothing escapes:
+A batch lane (``streams.lanes``) acks a batch once its handler returns, and crashes the
+worker if the handler raises. Neither may happen for a batch that was only partly
+processed, and a bad input must not stop the worker, so nothing escapes:
 
 - Redis unreachable: the store calls wait and retry inside (``Runtime.until_redis_answers``);
 - Kafka errors (broker down, timeouts): the whole batch is retried with backoff; every
@@ -21,34 +22,36 @@ from functools import partial
 
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
-from faust.types import EventT, TopicT
+from faust.types import Message
 
 from streams.dead_letter import send_dead_letter
+from streams.outlet import Outlet
 
 log = logging.getLogger("leadq.worker")
 #: A dead letter the broker refuses whole is sent again with its value cut to this size.
 TRUNCATED_VALUE_BYTES = 64 * 1024
-Handler = Callable[[Sequence[EventT[bytes]]], Awaitable[object]]
+Handler = Callable[[Sequence[Message]], Awaitable[object]]
 
 
 async def run_safely(
-    events: Sequence[EventT[bytes]], handle: Handler, dead_letter: TopicT, what: str
+    messages: Sequence[Message], handle: Handler, dead_letter: Outlet, what: str
 ) -> None:
-    """Run ``handle`` on ``events`` until every event is processed or dead-lettered."""
+    """Run ``handle`` on ``messages`` until every one is processed or dead-lettered."""
     try:
-        await _until_kafka_answers(lambda: handle(events), what)
+        await _until_kafka_answers(lambda: handle(messages), what)
         return
     except Exception:
-        log.exception("%s failed on a batch of %d; isolating the failing event", what, len(events))
-    for event in events:
-        await _one(event, handle, dead_letter, what)
+        log.exception(
+            "%s failed on a batch of %d; isolating the failing message", what, len(messages)
+        )
+    for message in messages:
+        await _one(message, handle, dead_letter, what)
 
 
-async def _one(event: EventT[bytes], handle: Handler, dead_letter: TopicT, what: str) -> None:
-    """Process one event; if it still fails, dead-letter it with the error. Never raises."""
-    message = event.message
+async def _one(message: Message, handle: Handler, dead_letter: Outlet, what: str) -> None:
+    """Process one message; if it still fails, dead-letter it with the error. Never raises."""
     try:
-        await _until_kafka_answers(lambda: handle([event]), what)
+        await _until_kafka_answers(lambda: handle([message]), what)
         return
     except Exception as error:
         log.exception(
@@ -59,11 +62,11 @@ async def _one(event: EventT[bytes], handle: Handler, dead_letter: TopicT, what:
             message.offset,
         )
         reason = f"internal error while {what}: {type(error).__name__}: {error}"
-    await dead_letter_safely(dead_letter, event, reason)
+    await dead_letter_safely(dead_letter, message, reason)
 
 
-async def dead_letter_safely(dead_letter: TopicT, event: EventT[bytes], reason: str) -> None:
-    """Dead-letter ``event`` and wait until the broker has it; never raises.
+async def dead_letter_safely(dead_letter: Outlet, message: Message, reason: str) -> None:
+    """Dead-letter ``message`` and wait until the broker has it; never raises.
 
     Retriable Kafka errors are retried; a record the broker refuses whole (too large)
     goes again with its value truncated (headers ``leadq.truncated``,
@@ -72,12 +75,11 @@ async def dead_letter_safely(dead_letter: TopicT, event: EventT[bytes], reason: 
     for limit in (None, TRUNCATED_VALUE_BYTES):
         try:
             await _until_kafka_answers(
-                partial(_dead_letter, dead_letter, event, reason, limit), "dead-lettering"
+                partial(send_dead_letter, dead_letter, message, reason, limit), "dead-lettering"
             )
             return
         except Exception:
             log.exception("dead letter refused (value limit %s)", limit)
-    message = event.message
     log.critical(
         "could not dead-letter %s/%d@%d: %s",
         message.topic,
@@ -85,12 +87,6 @@ async def dead_letter_safely(dead_letter: TopicT, event: EventT[bytes], reason: 
         message.offset,
         reason,
     )
-
-
-async def _dead_letter(
-    dead_letter: TopicT, event: EventT[bytes], reason: str, max_value_bytes: int | None
-) -> None:
-    await (await send_dead_letter(dead_letter, event, reason, max_value_bytes))
 
 
 def _retriable(error: BaseException) -> bool:

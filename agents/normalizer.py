@@ -12,16 +12,15 @@ qualifier de-duplicates by event id).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from faust.types import EventT, TopicT
+from faust.types import Message
 
 from agents.batches import dead_letter_safely
 from agents.runtime import Runtime
 from schemas.adapters import normalize_bytes
 from schemas.signal import Channel, Signal
+from streams.outlet import Outlet
 
 
 def channels_by_topic(runtime: Runtime) -> dict[str, Channel]:
@@ -30,18 +29,16 @@ def channels_by_topic(runtime: Runtime) -> dict[str, Channel]:
 
 
 async def normalize_batch(
-    events: Sequence[EventT[bytes]],
+    messages: Sequence[Message],
     runtime: Runtime,
-    signals_topic: TopicT,
-    dead_letter: TopicT,
+    signals_out: Outlet,
+    dead_letter: Outlet,
 ) -> dict[str, int]:
     """Normalize, dead-letter and route one batch; returns counts for logs and tests."""
     channels = channels_by_topic(runtime)
-    pending: list[Awaitable[Any]] = []
     signals: list[Signal] = []
     rejected = 0
-    for event in events:
-        message = event.message
+    for message in messages:
         result = normalize_bytes(message.value or b"", channel=channels.get(message.topic))
         signals += result.signals
         if result.rejects:  # one dead letter per message, naming every bad item in it
@@ -50,7 +47,7 @@ async def normalize_batch(
                 (f"item {r.index}: " if r.index is not None else "") + r.reason
                 for r in result.rejects
             )
-            await dead_letter_safely(dead_letter, event, reason)
+            await dead_letter_safely(dead_letter, message, reason)
     routed = (
         await runtime.until_redis_answers(
             lambda: runtime.store.resolve(signals), "identity resolution"
@@ -58,11 +55,7 @@ async def normalize_batch(
         if signals
         else []
     )
-    for item in routed:
-        pending.append(
-            await signals_topic.send(
-                key=item.partition_key.encode(), value=item.model_dump_json().encode(), force=True
-            )
-        )
-    await asyncio.gather(*pending)
+    await signals_out.send_all(
+        (item.partition_key.encode(), item.model_dump_json().encode(), None) for item in routed
+    )
     return {"signals": len(routed), "rejected": rejected}

@@ -7,30 +7,24 @@ outbox for the sweeper, and consumers de-duplicate on the CloudEvent ``id``.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-
-from faust.types import TopicT
+from collections.abc import Iterator, Sequence
 
 from schemas.transition import to_cloudevent
+from streams.outlet import Outlet, OutRecord
 from streams.store import Emitted
 
 
-async def publish(routing: TopicT, emitted: Sequence[Emitted]) -> None:
+async def publish(routing: Outlet, emitted: Sequence[Emitted]) -> None:
     """Send every transition and wait until the broker has them all."""
-    pending = []
+    await routing.send_all(_records(emitted))
+
+
+def _records(emitted: Sequence[Emitted]) -> Iterator[OutRecord]:
     for item in emitted:
         event = to_cloudevent(item.transition)
-        pending.append(
-            await routing.send(
-                key=event.partitionkey.encode(),
-                value=event.model_dump_json().encode(),
-                headers={
-                    "ce_id": event.id.encode(),
-                    "ce_type": event.type.encode(),
-                    "content-type": b"application/cloudevents+json",
-                },
-                force=True,
-            )
-        )
-    await asyncio.gather(*pending)
+        headers = [
+            ("ce_id", event.id.encode()),
+            ("ce_type", event.type.encode()),
+            ("content-type", b"application/cloudevents+json"),
+        ]
+        yield event.partitionkey.encode(), event.model_dump_json().encode(), headers

@@ -14,33 +14,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faust.types import EventT, TopicT
+from faust.types import Message
 from pydantic import TypeAdapter, ValidationError
 
 from agents.batches import dead_letter_safely
 from agents.publish import publish
 from agents.runtime import Runtime
 from schemas.routed import RoutedSignal
+from streams.outlet import Outlet
 
 ROUTED = TypeAdapter(RoutedSignal)
 
 
 async def qualify_batch(
-    events: Sequence[EventT[bytes]],
+    messages: Sequence[Message],
     runtime: Runtime,
-    routing: TopicT,
-    dead_letter: TopicT,
+    routing: Outlet,
+    dead_letter: Outlet,
 ) -> dict[str, int]:
     """Apply one batch and publish what it caused; returns status counts."""
     batch: list[tuple[RoutedSignal, str, int | None]] = []
     rejected = 0
-    for event in events:
-        message = event.message
+    for message in messages:
         try:
             routed = ROUTED.validate_json(message.value or b"")
         except ValidationError as error:
             reason = f"not a routed signal: {error.errors()[0]['msg']}"
-            await dead_letter_safely(dead_letter, event, reason)
+            await dead_letter_safely(dead_letter, message, reason)
             rejected += 1
             continue
         batch.append((routed, f"{message.topic}/{message.partition}", message.offset))

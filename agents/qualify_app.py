@@ -1,17 +1,18 @@
-"""Register the qualifier on a Faust app: agents, timers and the read API.
+"""Register the qualifier on a Faust app: batch lanes, timers and the read API.
 
 ``normalize`` (inbound topics → signals topic) and ``qualify`` (signals topic → Redis →
-routing topic) each take batches of up to ``batch_size`` events, waiting at most
-``batch_within_s``, and process each batch with one round trip per Redis step.
+routing topic) are batch lanes (``streams.lanes``): each handles every record of its
+topics that one fetch returned, with one round trip per Redis step and one wait for the
+broker per batch, instead of paying Faust's per-event path. Faust keeps the consumer
+group, offsets, commits, rebalances, the producer, the timers and the web server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 import faust
-from faust.types import EventT, StreamT
+from faust.types import Message
 
 from agents.api import register_api
 from agents.batches import run_safely
@@ -19,33 +20,30 @@ from agents.normalizer import normalize_batch
 from agents.qualifier import qualify_batch
 from agents.runtime import Runtime
 from agents.timers import register_timers
+from streams.lanes import register_lane
+from streams.outlet import Outlet
 from streams.topics import AppTopics
 
 
 def register_qualifier(app: faust.App, topics: AppTopics, runtime: Runtime) -> None:
-    settings = runtime.settings
+    names = runtime.settings.topics
+    signals_out = Outlet(app, names.signals)
+    routing_out = Outlet(app, names.routing)
+    dead_letter = Outlet(app, names.dead_letter)
 
-    def batches(stream: StreamT[bytes]) -> object:
-        # take_events is on faust.Stream but missing from faust's StreamT protocol.
-        return cast("faust.Stream[bytes]", stream).take_events(
-            settings.batch_size, within=settings.batch_within_s
-        )
+    async def normalize_one(messages: Sequence[Message]) -> object:
+        return await normalize_batch(messages, runtime, signals_out, dead_letter)
 
-    async def normalize(stream: StreamT[bytes]) -> None:
-        async def handle(events: Sequence[EventT[bytes]]) -> object:
-            return await normalize_batch(events, runtime, topics.signals, topics.dead_letter)
+    async def qualify_one(messages: Sequence[Message]) -> object:
+        return await qualify_batch(messages, runtime, routing_out, dead_letter)
 
-        async for events in batches(stream):  # type: ignore[attr-defined]
-            await run_safely(events, handle, topics.dead_letter, "normalizing")
+    async def normalize(messages: Sequence[Message]) -> None:
+        await run_safely(messages, normalize_one, dead_letter, "normalizing")
 
-    async def qualify(stream: StreamT[bytes]) -> None:
-        async def handle(events: Sequence[EventT[bytes]]) -> object:
-            return await qualify_batch(events, runtime, topics.routing, topics.dead_letter)
+    async def qualify(messages: Sequence[Message]) -> None:
+        await run_safely(messages, qualify_one, dead_letter, "qualifying")
 
-        async for events in batches(stream):  # type: ignore[attr-defined]
-            await run_safely(events, handle, topics.dead_letter, "qualifying")
-
-    app.agent(topics.inbound, name="normalize")(normalize)
-    app.agent(topics.signals, name="qualify")(qualify)
-    register_timers(app, runtime, topics.routing)
+    register_lane(app, topics.inbound, normalize, name="normalize")
+    register_lane(app, topics.signals, qualify, name="qualify")
+    register_timers(app, runtime, routing_out)
     register_api(app, runtime)

@@ -15,10 +15,10 @@ import logging
 import time
 
 import faust
-from faust.types import TopicT
 
 from agents.publish import publish
 from agents.runtime import Runtime
+from streams.outlet import Outlet
 
 log = logging.getLogger("leadq.worker")
 
@@ -30,7 +30,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def register_timers(app: faust.App, runtime: Runtime, routing: TopicT) -> None:
+def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
     async def fire_due() -> None:
         store = runtime.store
         result = await runtime.until_redis_answers(lambda: store.fire_due(now_ms()), "timer")

@@ -8,10 +8,9 @@ and ``leadq.source.offset`` (where it came from). Delivery: at least once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from faust.types import Message
 
-from faust.types import EventT, TopicT
-from faust.types.tuples import RecordMetadata
+from streams.outlet import Outlet
 
 REASON_HEADER = "leadq.reason"
 #: Reasons longer than this are cut: headers are not the place for whole tracebacks.
@@ -29,18 +28,17 @@ def dead_letter_headers(reason: str, topic: str, partition: int, offset: int) ->
 
 
 async def send_dead_letter(
-    dead_letter: TopicT, event: EventT[bytes], reason: str, max_value_bytes: int | None = None
-) -> Awaitable[RecordMetadata]:
-    """Send ``event``'s original bytes with ``reason``; returns the delivery future.
+    dead_letter: Outlet, message: Message, reason: str, max_value_bytes: int | None = None
+) -> None:
+    """Send ``message``'s original bytes with ``reason``; returns once the broker has it.
 
     With ``max_value_bytes`` (the fallback when the broker refused the whole record), a
     longer value is cut to that size and headers ``leadq.truncated`` and
     ``leadq.original_size`` say so.
     """
-    message = event.message
     headers = dead_letter_headers(reason, message.topic, message.partition, message.offset)
     value = message.value or b""
     if max_value_bytes is not None and len(value) > max_value_bytes:
         headers |= {"leadq.truncated": b"true", "leadq.original_size": str(len(value)).encode()}
         value = value[:max_value_bytes]
-    return await dead_letter.send(key=message.key, value=value, headers=headers, force=True)
+    await dead_letter.send(message.key, value, list(headers.items()))
