@@ -43,7 +43,8 @@ def register_qualifier(app: faust.App, topics: AppTopics, runtime: Runtime) -> N
     async def qualify(messages: Sequence[Message]) -> None:
         await run_safely(messages, qualify_one, dead_letter, "qualifying")
 
-    register_lane(app, topics.inbound, normalize, name="normalize")
-    register_lane(app, topics.signals, qualify, name="qualify")
+    size = runtime.settings.batch_size
+    register_lane(app, topics.inbound, normalize, name="normalize", max_batch=size)
+    register_lane(app, topics.signals, qualify, name="qualify", max_batch=size)
     register_timers(app, runtime, routing_out)
     register_api(app, runtime)

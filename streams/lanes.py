@@ -11,8 +11,9 @@ handler is replaced (``LaneConsumerMixin.drain_lanes``, called by the consumer i
 
 Delivery guarantees (those of a Faust agent with ``at_least_once``):
 
-- A fetched message is tracked as unacked (Faust's ``Consumer.track_message`` set), and
-  acked only after the lane's handler returned for its batch. Faust commits the highest
+- A batch's messages are tracked as unacked (Faust's ``Consumer.track_message`` set,
+  without its per-message sensor call) when the lane takes the batch from its queue,
+  and acked only after the lane's handler returned for it. Faust commits the highest
   contiguous acked offset per partition, on its commit interval and on rebalance, so a
   crash re-delivers at most the uncommitted tail; handlers must be idempotent.
 - On a rebalance Faust suspends the flow, clears the lane queues (those batches were
@@ -46,11 +47,17 @@ LaneHandler = Callable[[Sequence[Message]], Awaitable[None]]
 class BatchLane:
     """The topics of one handler, its queue of fetched batches and the task draining it."""
 
-    def __init__(self, app: faust.App, name: str, topics: TopicT, handler: LaneHandler) -> None:
+    def __init__(
+        self, app: faust.App, name: str, topics: TopicT, handler: LaneHandler, max_batch: int
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self.app = app
         self.name = name
         self.topic_names = frozenset(topics.topics)
         self.handler = handler
+        #: A longer fetch is cut: the batch in hand delays a rebalance until it is done.
+        self.max_batch = max_batch
         # Faust's own flow-controlled queue: put() waits while the flow is suspended and
         # a rebalance clears it, exactly like an agent's stream buffer.
         self.queue: asyncio.Queue[list[Message]] = app.FlowControlQueue(
@@ -66,8 +73,12 @@ class BatchLane:
             batch = await self.queue.get()
             generation = app.consumer_generation_id
             current = [m for m in batch if m.generation_id == generation]
+            del batch
             if not current:
                 continue
+            # Tracked from here (no await since the get): a rebalance now waits for this
+            # batch (Consumer.wait_empty) before the partitions change hands.
+            app.consumer._unacked_messages.update(current)  # type: ignore[attr-defined]
             try:
                 await self.handler(current)
             except asyncio.CancelledError:
@@ -83,13 +94,16 @@ class BatchLane:
             self.messages += len(current)
 
 
-def register_lane(app: faust.App, topics: TopicT, handler: LaneHandler, *, name: str) -> BatchLane:
-    """Deliver ``topics``' records to ``handler`` in fetched batches (see module doc).
+def register_lane(
+    app: faust.App, topics: TopicT, handler: LaneHandler, *, name: str, max_batch: int = 500
+) -> BatchLane:
+    """Deliver ``topics``' records to ``handler`` in fetched batches of at most
+    ``max_batch`` records (see module doc).
 
     The topics are subscribed through Faust's conductor, with acks, like an agent's.
     """
     lanes: dict[str, BatchLane] = lanes_of(app)
-    lane = BatchLane(app, name, topics, handler)
+    lane = BatchLane(app, name, topics, handler, max_batch)
     taken = lane.topic_names & lanes.keys()
     if taken:
         raise ValueError(f"topics already have a lane: {sorted(taken)}")

@@ -100,21 +100,35 @@ class FetchWaitConsumer(Consumer):
             batch: list[Message] = []
             for tp, recs in tp_records:
                 batch += await self._fresh_messages(tp, recs)
-            if batch:
-                await self.wait_first(lane.queue.put(batch), self.suspend_flow.wait())
+            size = lane.max_batch
+            for start in range(0, len(batch), size):
+                if not await self._queue(lane, batch[start : start + size]):
+                    return  # a rebalance began: the rest is fetched again after it
         for tp, recs in others:
-            for message in await self._fresh_messages(tp, recs, track=False):
+            for message in await self._fresh_messages(tp, recs):
                 await self.wait_first(self.callback(message), self.suspend_flow.wait())
 
-    async def _fresh_messages(
-        self, tp: TP, records: Sequence[Any], *, track: bool = True
-    ) -> list[Message]:
+    async def _queue(self, lane: BatchLane, batch: list[Message]) -> bool:
+        """Queue ``batch`` to ``lane``; False if a rebalance (or stop) dropped it."""
+        try:
+            waited = await self.wait_first(lane.queue.put(batch), self.suspend_flow.wait())
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            # A rebalance clears the lane queues, which cancels a put waiting for room.
+            return False
+        return not waited.stopped and self.flow_active
+
+    async def _fresh_messages(self, tp: TP, records: Sequence[Any]) -> list[Message]:
         """Messages for the records not read before (a re-fetch after a seek), with
-        Faust's gap bookkeeping, so commits move past offsets the log skips."""
+        Faust's gap bookkeeping, so commits move past offsets the log skips.
+
+        They are not tracked as unacked yet: a lane tracks a batch when it takes it
+        (``BatchLane.run``), so batches a rebalance drops never hold it up."""
         read_offset = self._read_offset[tp]
         acks = self.app.topics.acks_enabled_for(tp.topic)
         to_message = self._to_message
-        unacked = self._unacked_messages
         messages: list[Message] = []
         for record in records:
             offset = record.offset
@@ -122,11 +136,7 @@ class FetchWaitConsumer(Consumer):
                 continue
             if read_offset and offset - read_offset > 1 and acks:
                 await self._add_gap(tp, read_offset + 1, offset)
-            message = to_message(tp, record)
-            if track:
-                # Faust's track_message minus the per-message sensor call.
-                unacked.add(message)
-            messages.append(message)
+            messages.append(to_message(tp, record))
             read_offset = offset
         if messages:
             self._read_offset[tp] = read_offset

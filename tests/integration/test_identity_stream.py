@@ -123,9 +123,9 @@ async def test_identify_stitches_the_anonymous_lead_into_the_user_lead(
 
 
 def pairs(settings: Settings) -> Settings:
-    """Both agents take events two at a time (a batch is cut early only by a 30 s
-    tick): two messages sent together are one batch for each agent."""
-    return settings.with_changes(batch_size=2, batch_within_s=30.0)
+    """Both lanes take events two at a time: two messages on the topic before the worker
+    starts are in its first fetch, so they are one batch for each lane."""
+    return settings.with_changes(batch_size=2)
 
 
 async def test_a_page_view_batched_with_the_identify_is_stitched_too(
@@ -147,8 +147,8 @@ async def test_a_page_view_batched_with_the_identify_is_stitched_too(
         traits={"email": "lee@gmail.com"},
     )
     messages = [Inbound("web", "anon-l", call) for call in (view, identify)]
+    await produce_records(settings.kafka_bootstrap, [m.outgoing(settings) for m in messages])
     async with running_app(build_app(settings)), open_store(settings, rules) as store:
-        await produce_records(settings.kafka_bootstrap, [m.outgoing(settings) for m in messages])
         await wait_for(lambda: both_applied(store), "the page view and the identify applied")
         lee = await store.read_lead("u:lee", None)
         orphan = await store.read_lead("a:anon-l", None)
@@ -192,8 +192,8 @@ async def test_identify_then_group_in_one_batch_keeps_the_identify(
         traits={"industry": "software", "employees": 800},
     )
     messages = [Inbound("web", "jo", call) for call in (identify, group)]
+    await produce_records(settings.kafka_bootstrap, [m.outgoing(settings) for m in messages])
     async with running_app(build_app(settings)), open_store(settings, rules) as store:
-        await produce_records(settings.kafka_bootstrap, [m.outgoing(settings) for m in messages])
         await wait_for(lambda: group_applied(store), "the group call applied")
         jo = await store.read_lead("u:jo", "acme-corp")
         old_account = await store.read_account("acme.com")
