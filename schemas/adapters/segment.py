@@ -24,6 +24,7 @@ from typing import Final, cast
 from pydantic import JsonValue
 
 from schemas.adapters._common import (
+    NO_ACCOUNT,
     AdapterError,
     JsonObject,
     as_object,
@@ -36,7 +37,7 @@ from schemas.adapters._common import (
     required_str,
     validated_signal,
 )
-from schemas.signal import Channel, Signal, SignalType
+from schemas.signal import Account, Channel, Signal, SignalType
 
 SPEC_TYPES: Final = frozenset({"track", "page", "screen", "identify", "group", "alias"})
 _TIME_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
@@ -177,9 +178,11 @@ def _email(
     return None
 
 
-def _account(kind: SignalType, msg: JsonObject, context: JsonObject) -> JsonObject:
+def _account(kind: SignalType, msg: JsonObject, context: JsonObject) -> Account | JsonObject:
     if kind != "group":
-        return {"id": optional_str(context, "groupId", "context.groupId")}
+        account_id = optional_str(context, "groupId", "context.groupId")
+        # No account is the common case: the shared empty account saves a model build.
+        return NO_ACCOUNT if account_id is None else {"id": account_id}
     traits = optional_object(msg, "traits")
     website = optional_str(traits, "website", "traits.website")
     domain = optional_str(traits, "domain", "traits.domain")
