@@ -204,8 +204,9 @@ def tag_list(value: object, field: str) -> list[JsonValue]:
 #: frozen model can be.
 NO_ACCOUNT: Final = Account()
 
-#: Validates a vendor adapter's fields as a ``Signal`` in one pydantic call.
-_validate_signal: Final = Signal.model_validate
+#: Validates a vendor adapter's fields as a ``Signal`` in one pydantic call: the model's
+#: own validator, which ``Signal.model_validate`` wraps in ~0.5 µs of Python per call.
+_validate_signal: Final = Signal.__pydantic_validator__.validate_python
 
 
 def validated_signal(fields: JsonObject) -> Signal:
@@ -218,7 +219,8 @@ def validated_signal(fields: JsonObject) -> Signal:
     rules; the inbound models' extra rules (a closed email vocabulary, an identity) are
     ones the adapters enforce before they get here, with their own reasons.
     """
-    return _validate_signal(fields)
+    signal: Signal = _validate_signal(fields)
+    return signal
 
 
 def email_signal(
