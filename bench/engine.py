@@ -2,8 +2,9 @@
 
 - ``normalize_records``: ``schemas.adapters.normalize_bytes`` per inbound record (what
   the normalize agent does per message before Redis and Kafka), records/s;
-- ``routed_json_signals``: a routed signal serialized (normalizer) and validated back
-  (qualifier), the signals hop's own Python cost, signals/s;
+- ``routed_json_signals``: a routed signal serialized (normalizer, ``encode_routed``) and
+  validated back (qualifier, ``decode_routed``), the signals hop's own Python cost,
+  signals/s;
 - ``engine_signals``: ``leadq.replay`` (identity, scoring, decay, stages, explanations
   for every signal, in memory), signals/s.
 """
@@ -13,16 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from pydantic import TypeAdapter
-
 from bench.reference import signals_of
 from bench.workload import Record
 from leadq.compiled import CompiledRules
 from leadq.replay import replay
 from schemas.adapters import normalize_bytes
-from schemas.routed import RoutedSignal
-
-ROUTED = TypeAdapter(RoutedSignal)
+from schemas.routed import RoutedSignal, decode_routed, encode_routed
 
 
 def _per_second(count: int, started: float) -> float:
@@ -44,7 +41,7 @@ def routed_json_rate(records: Sequence[Record]) -> float:
     ]
     started = time.perf_counter()
     for item in routed:
-        ROUTED.validate_json(item.model_dump_json().encode())
+        decode_routed(encode_routed(item))
     return _per_second(len(routed), started)
 
 

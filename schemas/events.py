@@ -97,19 +97,21 @@ class _ActivityEvent(_InboundEvent):
 
     def to_signal(self, source: str = "leadq") -> Signal:
         """The canonical ``Signal`` for this event, stamped with ``source``."""
-        return Signal(
-            event_id=self.event_id,
-            channel=self.channel,
-            type=self.type,
-            name=self.name,
-            occurred_at=self.occurred_at,
-            identity=self.identity,
-            account=self.account,
-            properties=self.properties,
-            traits=self.traits,
-            is_bot=self.is_bot,
-            bot_reason=self.bot_reason,
-            source=source,
+        return Signal.from_validated(
+            {
+                "event_id": self.event_id,
+                "channel": self.channel,
+                "type": self.type,
+                "name": self.name,
+                "occurred_at": self.occurred_at,
+                "identity": self.identity,
+                "account": self.account,
+                "properties": self.properties,
+                "traits": self.traits,
+                "is_bot": self.is_bot,
+                "bot_reason": self.bot_reason,
+                "source": source,
+            }
         )
 
 
@@ -140,17 +142,21 @@ class EmailEvent(_InboundEvent):
 
     def to_signal(self, source: str = "leadq") -> Signal:
         """A ``track`` signal named after the event; message id and url join properties."""
-        return Signal(
-            event_id=self.event_id,
-            channel="email",
-            name=self.name,
-            occurred_at=self.occurred_at,
-            identity=self.identity,
-            account=self.account,
-            properties=_with_fields(self.properties, message_id=self.message_id, url=self.url),
-            is_bot=self.is_bot,
-            bot_reason=self.bot_reason,
-            source=source,
+        return Signal.from_validated(
+            {
+                "event_id": self.event_id,
+                "channel": "email",
+                "name": self.name,
+                "occurred_at": self.occurred_at,
+                "identity": self.identity,
+                "account": self.account,
+                "properties": _with_fields(
+                    self.properties, message_id=self.message_id, url=self.url
+                ),
+                "is_bot": self.is_bot,
+                "bot_reason": self.bot_reason,
+                "source": source,
+            }
         )
 
 
@@ -169,22 +175,24 @@ class CrmEvent(_InboundEvent):
 
     def to_signal(self, source: str = "leadq") -> Signal:
         """A ``track`` signal named after the event; the CRM fields join properties."""
-        return Signal(
-            event_id=self.event_id,
-            channel="crm",
-            name=self.name,
-            occurred_at=self.occurred_at,
-            identity=self.identity,
-            account=self.account,
-            properties=_with_fields(
-                self.properties,
-                owner=self.owner,
-                reason=self.reason,
-                opportunity_id=self.opportunity_id,
-                amount=self.amount,
-                currency=self.currency,
-            ),
-            source=source,
+        return Signal.from_validated(
+            {
+                "event_id": self.event_id,
+                "channel": "crm",
+                "name": self.name,
+                "occurred_at": self.occurred_at,
+                "identity": self.identity,
+                "account": self.account,
+                "properties": _with_fields(
+                    self.properties,
+                    owner=self.owner,
+                    reason=self.reason,
+                    opportunity_id=self.opportunity_id,
+                    amount=self.amount,
+                    currency=self.currency,
+                ),
+                "source": source,
+            }
         )
 
 

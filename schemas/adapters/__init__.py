@@ -97,24 +97,7 @@ def normalize(
     Raises ``ValueError`` only for an ``fmt`` not in ``FORMATS`` or an unknown ``channel``.
     """
     _check_arguments(fmt, channel)
-    envelope = fmt in _SPEC_FORMATS and is_batch_envelope(document)
-    try:
-        items, originals = _split(document, envelope)
-    except AdapterError as error:
-        return NormalizeResult(rejects=[Reject(None, str(error), document)])
-    signals: list[Signal] = []
-    rejects: list[Reject] = []
-    for index, item in enumerate(items):
-        converter = _converter(fmt, item, envelope)
-        if converter is None:
-            rejects.append(Reject(index, unknown_format_reason(item), originals[index]))
-            continue
-        outcome = _convert(converter, item, channel)
-        if isinstance(outcome, Signal):
-            signals.append(outcome)
-        else:
-            rejects.append(Reject(index, outcome, originals[index]))
-    return NormalizeResult(mark_scanner_bursts(signals), rejects)
+    return _normalize(document, fmt, channel)
 
 
 def normalize_bytes(
@@ -134,7 +117,43 @@ def normalize_bytes(
         document = _load(raw, max_bytes)
     except AdapterError as error:
         return NormalizeResult(rejects=[Reject(None, str(error), raw)])
-    return normalize(document, fmt, channel)
+    return _normalize(document, fmt, channel)
+
+
+def _normalize(document: object, fmt: str, channel: Channel | None) -> NormalizeResult:
+    """``normalize`` once its arguments are checked."""
+    envelope = fmt in _SPEC_FORMATS and is_batch_envelope(document)
+    if not envelope and not isinstance(document, list):
+        # One object, the usual Kafka message: no batch to split or scan for bursts.
+        return _normalize_item(document, fmt, channel)
+    try:
+        items, originals = _split(document, envelope)
+    except AdapterError as error:
+        return NormalizeResult(rejects=[Reject(None, str(error), document)])
+    signals: list[Signal] = []
+    rejects: list[Reject] = []
+    for index, item in enumerate(items):
+        converter = _converter(fmt, item, envelope)
+        if converter is None:
+            rejects.append(Reject(index, unknown_format_reason(item), originals[index]))
+            continue
+        outcome = _convert(converter, item, channel)
+        if isinstance(outcome, Signal):
+            signals.append(outcome)
+        else:
+            rejects.append(Reject(index, outcome, originals[index]))
+    return NormalizeResult(mark_scanner_bursts(signals), rejects)
+
+
+def _normalize_item(item: object, fmt: str, channel: Channel | None) -> NormalizeResult:
+    """A single-object document: what ``_normalize`` gives for it, on a shorter path."""
+    converter = _converter(fmt, item, False)
+    if converter is None:
+        return NormalizeResult([], [Reject(0, unknown_format_reason(item), item)])
+    outcome = _convert(converter, item, channel)
+    if isinstance(outcome, Signal):
+        return NormalizeResult([outcome], [])
+    return NormalizeResult([], [Reject(0, outcome, item)])
 
 
 def _check_arguments(fmt: str, channel: Channel | None) -> None:

@@ -49,7 +49,9 @@ def detect(item: object) -> Format | None:
         return "postmark"
     if "sg_event_id" in keys or keys >= _SENDGRID_KEYS:
         return "sendgrid"
-    if item.get("type") in SPEC_TYPES:
+    kind = item.get("type")
+    # Only a string can name a call type (and a list or object is not hashable).
+    if isinstance(kind, str) and kind in SPEC_TYPES:
         return "rudderstack" if looks_like_rudderstack(item) else "segment"
     return None
 

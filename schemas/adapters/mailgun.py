@@ -29,6 +29,7 @@ from schemas.adapters._common import (
     JsonObject,
     as_object,
     email_address,
+    email_signal,
     event_time,
     json_object,
     optional_object,
@@ -38,8 +39,8 @@ from schemas.adapters._common import (
     required_str,
     tag_list,
 )
-from schemas.events import EmailEvent, EmailEventName
-from schemas.signal import Channel, Identity, Signal
+from schemas.events import EmailEventName
+from schemas.signal import Channel, Signal
 
 _NAMES: Final[dict[str, EmailEventName]] = {
     "accepted": "processed",
@@ -70,17 +71,22 @@ def to_signal(item: object, channel: Channel | None) -> Signal:
     message = optional_object(data, "message", "event-data.message")
     headers = optional_object(message, "headers", "event-data.message.headers")
     recipient = required_str(data, "recipient", "event-data.recipient")
-    return EmailEvent(
-        event_id=required_str(data, "id", "event-data.id"),
-        name=name,
-        occurred_at=event_time(data.get("timestamp"), "event-data.timestamp"),
-        identity=Identity(email=email_address(recipient, "event-data.recipient")),
-        message_id=optional_str(headers, "message-id", "event-data.message.headers.message-id"),
-        url=optional_str(data, "url", "event-data.url") if name == "click" else None,
-        is_bot=bot is not None,
-        bot_reason=f"mailgun_bot:{bot}" if bot else None,
-        properties=_properties(data),
-    ).to_signal("mailgun")
+    # Read in the order the inbound email model's fields were, so that the first
+    # problem found stays the reason given.
+    event_id = required_str(data, "id", "event-data.id")
+    occurred_at = event_time(data.get("timestamp"), "event-data.timestamp")
+    email = email_address(recipient, "event-data.recipient")
+    message_id = optional_str(headers, "message-id", "event-data.message.headers.message-id")
+    url = optional_str(data, "url", "event-data.url") if name == "click" else None
+    fields: JsonObject = {
+        "event_id": event_id,
+        "name": name,
+        "occurred_at": occurred_at,
+        "identity": {"email": email},
+        "is_bot": bot is not None,
+        "bot_reason": f"mailgun_bot:{bot}" if bot else None,
+    }
+    return email_signal("mailgun", fields, _properties(data), message_id, url)
 
 
 def _name(data: JsonObject) -> EmailEventName:

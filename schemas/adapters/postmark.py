@@ -31,6 +31,7 @@ from schemas.adapters._common import (
     JsonObject,
     as_object,
     email_address,
+    email_signal,
     first_time,
     json_object,
     optional_object,
@@ -42,8 +43,8 @@ from schemas.adapters._common import (
     stable_id,
     tag_list,
 )
-from schemas.events import EmailEvent, EmailEventName
-from schemas.signal import Channel, Identity, Signal
+from schemas.events import EmailEventName
+from schemas.signal import Channel, Signal
 
 _NAMES: Final[dict[str, EmailEventName]] = {
     "Delivery": "delivered",
@@ -77,15 +78,16 @@ def to_signal(item: object, channel: Channel | None) -> Signal:
     recipient = _recipient(record)
     occurred_at = first_time(record, _TIME_KEYS)
     url = optional_str(record, "OriginalLink") if name == "click" else None
-    return EmailEvent(
-        event_id=_event_id(record, recipient, occurred_at, url),
-        name=name,
-        occurred_at=occurred_at,
-        identity=Identity(email=recipient),
-        message_id=optional_str(record, "MessageID"),
-        url=url,
-        properties=_properties(record),
-    ).to_signal("postmark")
+    # Read in the order the inbound email model's fields were, so that the first
+    # problem found stays the reason given.
+    fields: JsonObject = {
+        "event_id": _event_id(record, recipient, occurred_at, url),
+        "name": name,
+        "occurred_at": occurred_at,
+        "identity": {"email": recipient},
+    }
+    message_id = optional_str(record, "MessageID")
+    return email_signal("postmark", fields, _properties(record), message_id, url)
 
 
 def _name(record: JsonObject) -> EmailEventName:

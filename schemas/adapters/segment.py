@@ -24,6 +24,7 @@ from typing import Final, cast
 from pydantic import JsonValue
 
 from schemas.adapters._common import (
+    NO_ACCOUNT,
     AdapterError,
     JsonObject,
     as_object,
@@ -34,9 +35,9 @@ from schemas.adapters._common import (
     optional_object,
     optional_str,
     required_str,
+    validated_signal,
 )
-from schemas.events import ACTIVITY_EVENT_MODELS
-from schemas.signal import Account, Channel, Identity, Signal, SignalType
+from schemas.signal import Account, Channel, Signal, SignalType
 
 SPEC_TYPES: Final = frozenset({"track", "page", "screen", "identify", "group", "alias"})
 _TIME_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
@@ -93,18 +94,31 @@ def convert(message: object, channel: Channel | None, source: str) -> Signal:
         "traits" if own_traits else "context.traits",
     )
     properties = json_object(msg.get("properties"), "properties")
-    model = ACTIVITY_EVENT_MODELS[_channel(kind, channel, source)]
-    event = model(
-        event_id=required_str(msg, "messageId"),
-        type=kind,
-        name=_name(kind, msg, properties),
-        occurred_at=first_time(msg, _TIME_KEYS),
-        identity=_identity(kind, msg, context, properties),
-        account=_account(kind, msg, context),
-        properties=_page_properties(properties, context) if kind == "page" else properties,
-        traits=traits,
+    signal_channel = _channel(kind, channel, source)
+    # The fields in the order the checks ran before (the first problem found is the
+    # reason given); one validation as a Signal, which enforces everything the web or
+    # product event model did (see ``validated_signal``).
+    event_id = required_str(msg, "messageId")
+    name = _name(kind, msg, properties)
+    occurred_at = first_time(msg, _TIME_KEYS)
+    identity = _identity(kind, msg, context, properties)
+    account = _account(kind, msg, context)
+    return validated_signal(
+        {
+            "event_id": event_id,
+            "channel": signal_channel,
+            "type": kind,
+            "name": name,
+            "occurred_at": occurred_at,
+            "identity": identity,
+            "account": account,
+            "properties": _page_properties(properties, context) if kind == "page" else properties,
+            "traits": traits,
+            "is_bot": False,
+            "bot_reason": None,
+            "source": source,
+        }
     )
-    return event.to_signal(source)
 
 
 def _call_type(msg: JsonObject) -> SignalType:
@@ -134,14 +148,16 @@ def _name(kind: SignalType, msg: JsonObject, properties: dict[str, JsonValue]) -
 
 def _identity(
     kind: SignalType, msg: JsonObject, context: JsonObject, properties: dict[str, JsonValue]
-) -> Identity:
-    identity = Identity(
-        user_id=optional_str(msg, "userId"),
-        anonymous_id=optional_str(msg, "anonymousId"),
-        email=_email(kind, msg, context, properties),
-        previous_id=required_str(msg, "previousId") if kind == "alias" else None,
-    )
-    if identity.is_empty() and kind != "group":
+) -> JsonObject:
+    identity: JsonObject = {
+        "user_id": optional_str(msg, "userId"),
+        "anonymous_id": optional_str(msg, "anonymousId"),
+        "email": _email(kind, msg, context, properties),
+        "previous_id": required_str(msg, "previousId") if kind == "alias" else None,
+    }
+    # ``Identity.is_empty``: the email is already checked to be a non-empty address.
+    empty = not (identity["user_id"] or identity["email"] or identity["anonymous_id"])
+    if empty and kind != "group":
         raise AdapterError("no identity: set userId, anonymousId or an email trait")
     return identity
 
@@ -162,13 +178,15 @@ def _email(
     return None
 
 
-def _account(kind: SignalType, msg: JsonObject, context: JsonObject) -> Account:
+def _account(kind: SignalType, msg: JsonObject, context: JsonObject) -> Account | JsonObject:
     if kind != "group":
-        return Account(id=optional_str(context, "groupId", "context.groupId"))
+        account_id = optional_str(context, "groupId", "context.groupId")
+        # No account is the common case: the shared empty account saves a model build.
+        return NO_ACCOUNT if account_id is None else {"id": account_id}
     traits = optional_object(msg, "traits")
     website = optional_str(traits, "website", "traits.website")
     domain = optional_str(traits, "domain", "traits.domain")
-    return Account(id=required_str(msg, "groupId"), domain=domain_of(domain or website))
+    return {"id": required_str(msg, "groupId"), "domain": domain_of(domain or website)}
 
 
 def _page_properties(properties: dict[str, JsonValue], context: JsonObject) -> dict[str, JsonValue]:

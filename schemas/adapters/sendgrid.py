@@ -24,6 +24,7 @@ from schemas.adapters._common import (
     JsonObject,
     as_object,
     email_address,
+    email_signal,
     event_time,
     optional_str,
     put_tags_and_metadata,
@@ -32,8 +33,8 @@ from schemas.adapters._common import (
     required_str,
     tag_list,
 )
-from schemas.events import EmailEvent, EmailEventName
-from schemas.signal import Channel, Identity, Signal
+from schemas.events import EmailEventName
+from schemas.signal import Channel, Signal
 
 _NAMES: Final[dict[str, EmailEventName]] = {
     "processed": "processed",
@@ -86,17 +87,22 @@ def to_signal(item: object, channel: Channel | None) -> Signal:
     if name is None:
         raise AdapterError(f"event: {vendor_name!r} is not a SendGrid event leadq knows")
     machine_open = event.get("sg_machine_open") is True
-    return EmailEvent(
-        event_id=required_str(event, "sg_event_id"),
-        name=name,
-        occurred_at=event_time(event.get("timestamp"), "timestamp"),
-        identity=Identity(email=email_address(required_str(event, "email"), "email")),
-        message_id=optional_str(event, "sg_message_id"),
-        url=optional_str(event, "url") if name == "click" else None,
-        is_bot=machine_open,
-        bot_reason="sendgrid_machine_open" if machine_open else None,
-        properties=_properties(event, vendor_name),
-    ).to_signal("sendgrid")
+    # Read in the order the inbound email model's fields were, so that the first
+    # problem found stays the reason given.
+    event_id = required_str(event, "sg_event_id")
+    occurred_at = event_time(event.get("timestamp"), "timestamp")
+    email = email_address(required_str(event, "email"), "email")
+    message_id = optional_str(event, "sg_message_id")
+    url = optional_str(event, "url") if name == "click" else None
+    fields: JsonObject = {
+        "event_id": event_id,
+        "name": name,
+        "occurred_at": occurred_at,
+        "identity": {"email": email},
+        "is_bot": machine_open,
+        "bot_reason": "sendgrid_machine_open" if machine_open else None,
+    }
+    return email_signal("sendgrid", fields, _properties(event, vendor_name), message_id, url)
 
 
 def _properties(event: JsonObject, vendor_name: str) -> dict[str, JsonValue]:

@@ -76,6 +76,8 @@ def test_event_time_rejects_what_is_not_a_time(value: object) -> None:
          "rudderstack"),
         ({"type": "bounce", "email": "a@b.com"}, None),  # SendGrid-ish but not enough
         ({"hello": "world"}, None),
+        ({"type": ["track"], "event": "x"}, None),  # not a string: no crash either
+        ({"type": {"page": 1}}, None),
         ([{"type": "track"}], None),
         ("track", None),
         (None, None),
@@ -145,6 +147,12 @@ def test_json_of_the_wrong_type_is_rejected_per_item(document: object) -> None:
     assert result.signals == []
     assert result.rejects
     assert all(reject.reason.startswith("unknown event format") for reject in result.rejects)
+
+
+@pytest.mark.parametrize("raw", [b'{"type": [], "messageId": "m"}', b'[{"type": {}}]'])
+def test_an_unhashable_type_is_an_unknown_format_not_a_crash(raw: bytes) -> None:
+    [reject] = normalize_bytes(raw, channel="web").rejects
+    assert reject.reason.startswith("unknown event format (got an object with type")
 
 
 def test_an_empty_array_is_nothing_to_do() -> None:
