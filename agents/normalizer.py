@@ -19,6 +19,7 @@ from faust.types import Message
 from agents.batches import dead_letter_safely
 from agents.runtime import Runtime
 from schemas.adapters import normalize_bytes
+from schemas.routed import encode_routed
 from schemas.signal import Channel, Signal
 from streams.outlet import Outlet
 
@@ -56,6 +57,6 @@ async def normalize_batch(
         else []
     )
     await signals_out.send_all(
-        (item.partition_key.encode(), item.model_dump_json().encode(), None) for item in routed
+        (item.partition_key.encode(), encode_routed(item), None) for item in routed
     )
     return {"signals": len(routed), "rejected": rejected}

@@ -15,15 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from faust.types import Message
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from agents.batches import dead_letter_safely
 from agents.publish import publish
 from agents.runtime import Runtime
-from schemas.routed import RoutedSignal
+from schemas.routed import RoutedSignal, decode_routed
 from streams.outlet import Outlet
-
-ROUTED = TypeAdapter(RoutedSignal)
 
 
 async def qualify_batch(
@@ -37,7 +35,7 @@ async def qualify_batch(
     rejected = 0
     for message in messages:
         try:
-            routed = ROUTED.validate_json(message.value or b"")
+            routed = decode_routed(message.value or b"")
         except ValidationError as error:
             reason = f"not a routed signal: {error.errors()[0]['msg']}"
             await dead_letter_safely(dead_letter, message, reason)
