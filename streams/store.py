@@ -17,7 +17,8 @@ from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, WatchError
 
 from leadq.compiled import CompiledRules
 from leadq.identity import domain_candidate, identity_keys, new_account_domain, previous_keys
@@ -72,6 +73,8 @@ def _extra(raw: bytes) -> dict[str, Any]:
 
 #: Merges followed from a signal's lead to the lead that now holds it (a → e → u is 2).
 MAX_MERGE_HOPS = 8
+#: Signals per resolve.lua call (a call blocks Redis; ~10 µs per signal).
+RESOLVE_CHUNK = 500
 #: A lead blob left behind by a merge points at the survivor for this long.
 TOMBSTONE_TTL_S = 7 * 86_400
 
@@ -132,19 +135,54 @@ class QualifierStore:
 
     # ------------------------------------------------------------- identity
     async def resolve(self, signals: Sequence[Signal]) -> list[RoutedSignal]:
-        """Route each signal to its lead and account (one pipelined round trip)."""
+        """Route each signal to its lead and account, in order, as if one by one: a
+        signal sees the identities every earlier signal of the batch wrote. One script
+        call per ``RESOLVE_CHUNK`` signals, pipelined: one round trip."""
         id_keys = [self.keys.identities(), self.keys.lead_accounts(), self._keys_prefix()]
+        requests = [
+            {
+                "keys": identity_keys(signal),
+                "prev": previous_keys(signal),
+                "acct": signal.account.id or "",
+                "dom": domain_candidate(signal, self.rules.free_mail) or "",
+            }
+            for signal in signals
+        ]
+        calls = [
+            (id_keys, [msgpack.packb(requests[start : start + RESOLVE_CHUNK])])
+            for start in range(0, len(requests), RESOLVE_CHUNK)
+        ]
+        replies = [
+            reply for raw in await self._scripts(self._resolve, calls) for reply in unpack(raw)
+        ]
+        return [self._routed(s, r) for s, r in zip(signals, replies, strict=True)]
+
+    async def _scripts(
+        self, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
+    ) -> list[Any]:
+        """Run ``script`` once per (keys, args) in one pipelined round trip; the replies in
+        order. EVALSHA goes straight into the pipeline (redis-py's script objects would
+        add a SCRIPT EXISTS round trip per pipeline); calls refused with NOSCRIPT (a
+        restarted Redis) load the script and run again: a refused call did not run."""
+        if not calls:
+            return []
+        if len(calls) == 1:
+            keys, args = calls[0]
+            return [await script(keys=keys, args=args)]
         async with self.client.pipeline(transaction=False) as pipe:
-            for signal in signals:
-                request = {
-                    "keys": identity_keys(signal),
-                    "prev": previous_keys(signal),
-                    "acct": signal.account.id or "",
-                    "dom": domain_candidate(signal, self.rules.free_mail) or "",
-                }
-                await self._resolve(keys=id_keys, args=[msgpack.packb(request)], client=pipe)
-            replies = await pipe.execute()
-        return [self._routed(s, unpack(r)) for s, r in zip(signals, replies, strict=True)]
+            for keys, args in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            script.sha = await self.client.script_load(script.script)
+            retried = await self._scripts(script, [calls[i] for i in missing])
+            for i, reply in zip(missing, retried, strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
 
     def _keys_prefix(self) -> str:
         return self.keys.identities().removesuffix("index") + "keys:"
@@ -275,45 +313,51 @@ class QualifierStore:
         return runs
 
     async def _run_all(self, runs: list[_Run]) -> ApplyResult:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for run in runs:
-                await self._call_apply(pipe, run)
-            replies = await pipe.execute()
+        """Apply ``runs``: one apply.lua call per bucket (its runs in order), pipelined."""
+        by_bucket: dict[int, list[_Run]] = {}
+        for run in runs:
+            by_bucket.setdefault(run.bucket, []).append(run)
+        calls = [self._apply_call(bucket, group) for bucket, group in by_bucket.items()]
+        replies = await self._scripts(self._apply, calls)
         result = ApplyResult()
-        for run, reply in zip(runs, replies, strict=True):
-            statuses, transitions, *merged_into = unpack(reply)
-            if merged_into:
-                result.merged += run.items
-                continue
-            for status in statuses or []:
-                result.statuses[status] = result.statuses.get(status, 0) + 1
-            result.emitted += [
-                Emitted(decode_record(record), run.bucket, entry_id)
-                for entry_id, record in transitions or []
-            ]
+        for group, reply in zip(by_bucket.values(), replies, strict=True):
+            for run, run_reply in zip(group, unpack(reply), strict=True):
+                self._collect(result, run, run_reply)
         return result
 
-    async def _call_apply(self, pipe: Any, run: _Run) -> None:
+    @staticmethod
+    def _collect(result: ApplyResult, run: _Run, reply: list[Any]) -> None:
+        statuses, transitions, *merged_into = reply
+        if merged_into:
+            result.merged += run.items
+            return
+        for status in statuses or []:
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+        result.emitted += [
+            Emitted(decode_record(record), run.bucket, entry_id)
+            for entry_id, record in transitions or []
+        ]
+
+    def _apply_call(self, bucket: int, runs: list[_Run]) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of one apply.lua call for ``runs`` of ``bucket``."""
         keys = self.keys
-        await self._apply(
-            keys=[
-                keys.lead(run.bucket, run.lead_id or ""),
-                keys.account(run.bucket, run.account_id)
-                if run.account_id
-                else keys.no_account(run.bucket),
-                keys.outbox(run.bucket),
-                keys.due(run.bucket),
-            ],
-            args=[
-                self._config,
+        script_keys = [keys.outbox(bucket), keys.due(bucket)]
+        for run in runs:
+            script_keys += [
+                keys.lead(bucket, run.lead_id or ""),
+                keys.account(bucket, run.account_id) if run.account_id else keys.no_account(bucket),
+            ]
+        packed = [
+            [
                 run.lead_id or "",
                 run.account_id or "",
                 run.domain or "",
-                "" if run.fire_until is None else str(run.fire_until),
-                msgpack.packb(run.events),
-            ],
-            client=pipe,
-        )
+                False if run.fire_until is None else run.fire_until,
+                run.events,
+            ]
+            for run in runs
+        ]
+        return script_keys, [self._config, msgpack.packb(packed)]
 
     # ------------------------------------------------- moves and merges (rare)
     async def _restructure(self, routed: RoutedSignal) -> None:

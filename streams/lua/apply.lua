@@ -1,4 +1,4 @@
---[[ apply.lua: apply a batch of prepared signals to ONE lead and its account, atomically.
+--[[ apply.lua: apply runs of prepared signals to leads and accounts of ONE bucket, atomically.
 
 The fast path of the engine: a line-by-line mirror of leadq/engine.py, intent.py,
 stages.py, decay.py, explain.py (the Python engine is the specification; a parity test
@@ -6,56 +6,56 @@ compares both on hypothesis-generated sequences). Python does what needs the rul
 conditions (matching, fit, answers, persona) and passes the results in; this script does
 all the state arithmetic, stage evaluation and bookkeeping in one atomic call.
 
-KEYS[1] - lead state (MessagePack blob), e.g. lq:{b017}:lead:<lead id>
-KEYS[2] - account state (MessagePack blob), or any unused key of the same slot
-KEYS[3] - outbox stream of the bucket, lq:{b017}:outbox
-KEYS[4] - due-time sorted set of the bucket, lq:{b017}:due (members L:<lead>, A:<account>)
-All four share one hash tag, so the call touches a single slot (Redis Cluster safe).
+A run is a lead's consecutive signals (or one timer firing); one call applies every run
+of a batch that falls in one bucket, in order, exactly as one call per run would: the
+config is decoded once, and an account (or lead) that several runs touch is decoded and
+encoded once per call instead of once per run.
+
+KEYS[1] - outbox stream of the bucket, lq:{b017}:outbox
+KEYS[2] - due-time sorted set of the bucket, lq:{b017}:due (members L:<lead>, A:<account>)
+KEYS[1 + 2i], KEYS[2 + 2i] - run i's lead state (MessagePack blob, e.g.
+          lq:{b017}:lead:<lead id>) and account state (or any unused key of the slot)
+All share one hash tag, so the call touches a single slot (Redis Cluster safe).
 
 ARGV[1] - engine config (MessagePack map; see streams/engine_config.py)
-ARGV[2] - lead id, or "" when only the account's decay is fired
-ARGV[3] - account id, or ""
-ARGV[4] - account domain for a new account, or ""
-ARGV[5] - fire decay-driven moves due up to this epoch ms first ("" = none)
-ARGV[6] - events (MessagePack array of prepared events; see streams/prepare.py)
+ARGV[2] - runs (MessagePack array); run i is {lead id or "" when only the account's decay
+          is fired or only account facts are recorded, account id or "", account domain
+          for a new account or "", fire decay-driven moves due up to this epoch ms first
+          or false, events (array of prepared events; see streams/prepare.py)}
 
-Returns a MessagePack array {statuses, transitions[, survivor]}: one status per event
-("applied", "duplicate", "replayed", "too_late", "account_only", or "merged" with the id of
-the lead that absorbed this one as third element), and {outbox entry id, record} for
-every transition, each record also appended to the outbox stream (field "r") so a relay
-can publish it at least once even if this caller dies before it does. Idempotency: the last applied offset per source partition
-is kept in the lead ("of"); an event at or below it is skipped as "replayed".
+Returns a MessagePack array with one reply per run, {statuses, transitions[, survivor]}:
+one status per event ("applied", "duplicate", "replayed", "too_late", "account_only", or
+"merged" with the id of the lead that absorbed this one as third element), and {outbox
+entry id, record} for every transition, each record also appended to the outbox stream
+(field "r") so a relay can publish it at least once even if this caller dies before it
+does. Idempotency: the last applied offset per source partition is kept in the lead
+("of"); an event at or below it is skipped as "replayed".
 ]]
 
 local cfg = cmsgpack.unpack(ARGV[1])
-local lead_id, account_id, account_domain = ARGV[2], ARGV[3], ARGV[4]
-local fire_until = tonumber(ARGV[5])
-local events = cmsgpack.unpack(ARGV[6])
+local runs = cmsgpack.unpack(ARGV[2])
 local pow, floor, ceil, log, abs = math.pow, math.floor, math.ceil, math.log, math.abs
+local OUTBOX, DUE = KEYS[1], KEYS[2]
 
 -- ----------------------------------------------------------------- state blobs
+-- Decoded once per call; written back once at the end.
+local loaded, dirty, order = {}, {}, {}
 local function load(key)
-  local raw = redis.call('GET', key)
-  if raw then return cmsgpack.unpack(raw) end
-  return nil
+  local state = loaded[key]
+  if state == nil then
+    local raw = redis.call('GET', key)
+    state = raw and cmsgpack.unpack(raw) or false
+    loaded[key] = state
+  end
+  return state or nil
+end
+local function keep(key, state, kind, id)
+  loaded[key] = state
+  if not dirty[key] then dirty[key] = {kind, id}; order[#order + 1] = key end
 end
 
-local lead = nil
-if lead_id ~= '' then
-  lead = load(KEYS[1]) or {st = 'known', ps = 'none', it = {}, cp = {}, co = {}, tr = {},
-                           sn = {}, of = {}}
-  -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
-  if lead.mg then
-    local statuses = {}
-    for i = 1, #events do statuses[i] = 'merged' end
-    return cmsgpack.pack({statuses, {}, lead.mg})
-  end
-end
-local account = nil
-if account_id ~= '' then
-  account = load(KEYS[2]) or {st = 'unengaged', it = {}, co = {}, tr = {}, mb = {},
-                              dom = (account_domain ~= '' and account_domain or nil)}
-end
+-- The current run's entities (every function below reads these).
+local lead, account, lead_id, account_id, account_domain, transitions
 
 -- ----------------------------------------------------------------- decay (decay.py)
 local function half_life(category) return cfg.hl[category] or cfg.hl['default'] end
@@ -213,7 +213,7 @@ local function emit(entity, entity_id, move, terms, contributions, profile, acct
                   move.threshold or false, profile or false, intent_total(terms, t, nil),
                   by_category(terms, t), top_signals(contributions, t), move.trigger or false,
                   acct and account_context(acct, t) or false, cfg.version, t}
-  local entry_id = redis.call('XADD', KEYS[3], '*', 'r', cmsgpack.pack(record))
+  local entry_id = redis.call('XADD', OUTBOX, '*', 'r', cmsgpack.pack(record))
   transitions[#transitions + 1] = {entry_id, record}
 end
 
@@ -549,24 +549,46 @@ local function apply_account_only(ev)
   return 'account_only'
 end
 
-local statuses = {}
-if fire_until ~= nil then fire_due(fire_until) end
-for i, ev in ipairs(events) do
-  if lead then statuses[i] = apply_event(ev) else statuses[i] = apply_account_only(ev) end
+local function apply_run(lead_key, account_key, run)
+  lead_id, account_id, account_domain = run[1], run[2], run[3]
+  local fire_until, events = run[4], run[5]
+  lead, account, transitions = nil, nil, {}
+  if lead_id ~= '' then
+    lead = load(lead_key) or {st = 'known', ps = 'none', it = {}, cp = {}, co = {}, tr = {},
+                              sn = {}, of = {}}
+    -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
+    if lead.mg then
+      local statuses = {}
+      for i = 1, #events do statuses[i] = 'merged' end
+      return {statuses, {}, lead.mg}
+    end
+    keep(lead_key, lead, 'L', lead_id)
+  end
+  if account_id ~= '' then
+    account = load(account_key) or {st = 'unengaged', it = {}, co = {}, tr = {}, mb = {},
+                                    dom = (account_domain ~= '' and account_domain or nil)}
+    keep(account_key, account, 'A', account_id)
+  end
+  local statuses = {}
+  if fire_until then fire_due(fire_until) end
+  for i, ev in ipairs(events) do
+    if lead then statuses[i] = apply_event(ev) else statuses[i] = apply_account_only(ev) end
+  end
+  if account then account.id = account_id end
+  return {statuses, transitions}
 end
 
+local replies = {}
+for i, run in ipairs(runs) do replies[i] = apply_run(KEYS[1 + 2 * i], KEYS[2 + 2 * i], run) end
+
 -- ------------------------------------------------------------ persist and schedule
-if lead then
-  redis.call('SET', KEYS[1], cmsgpack.pack(lead))
-  local due = lead_due()
-  if due then redis.call('ZADD', KEYS[4], due, 'L:' .. lead_id)
-  else redis.call('ZREM', KEYS[4], 'L:' .. lead_id) end
+for _, key in ipairs(order) do
+  local kind, id = dirty[key][1], dirty[key][2]
+  local state = loaded[key]
+  redis.call('SET', key, cmsgpack.pack(state))
+  local due
+  if kind == 'L' then lead = state; due = lead_due() else account = state; due = account_due() end
+  if due then redis.call('ZADD', DUE, due, kind .. ':' .. id)
+  else redis.call('ZREM', DUE, kind .. ':' .. id) end
 end
-if account then
-  account.id = account_id
-  redis.call('SET', KEYS[2], cmsgpack.pack(account))
-  local due = account_due()
-  if due then redis.call('ZADD', KEYS[4], due, 'A:' .. account_id)
-  else redis.call('ZREM', KEYS[4], 'A:' .. account_id) end
-end
-return cmsgpack.pack({statuses, transitions})
+return cmsgpack.pack(replies)
