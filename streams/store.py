@@ -11,6 +11,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,56 @@ class _Run:
     items: list[int] = field(default_factory=list)
 
 
+@dataclass(eq=False)
+class _Pending:
+    """A batch item waiting for its phase of ``QualifierStore.apply``."""
+
+    position: int
+    item: tuple[RoutedSignal, str, int | None]
+    #: Its move or merge was done; what is left is to apply it.
+    restructured: bool = False
+
+    def entities(self) -> set[str]:
+        """The leads (``L:``) and accounts (``A:``) applying this item reads or writes."""
+        routed = self.item[0]
+        found = {f"L:{routed.lead_id}", f"A:{routed.account_id}"}
+        if not self.restructured and _restructures(routed):
+            found.add(f"A:{routed.previous_account}")
+            for absorbed_id, absorbed_account in routed.absorbed:
+                found |= {f"L:{absorbed_id}", f"A:{absorbed_account}"}
+        found -= {"L:None", "A:None"}
+        return found
+
+
+def _schedule(
+    pending: Sequence[_Pending],
+) -> tuple[list[_Pending], list[_Pending], list[_Pending]]:
+    """Split ``pending`` (in batch order) into (items to apply now, items whose move or
+    merge runs after those, items for a later phase).
+
+    A move or merge blocks the leads and accounts it involves for the rest of the phase;
+    an item touching a blocked one waits and blocks its own too, so each lead and
+    account keeps its batch order. The first move or merge is never blocked: every
+    phase makes progress.
+    """
+    ready: list[_Pending] = []
+    restructures: list[_Pending] = []
+    later: list[_Pending] = []
+    blocked: set[str] = set()
+    for p in pending:
+        entities = p.entities()
+        if entities & blocked:
+            later.append(p)
+            blocked |= entities
+        elif not p.restructured and _restructures(p.item[0]):
+            restructures.append(p)
+            later.append(p)
+            blocked |= entities
+        else:
+            ready.append(p)
+    return ready, restructures, later
+
+
 class QualifierStore:
     """leadq's state in Redis. Share one instance per process; it is not thread-safe."""
 
@@ -211,28 +262,63 @@ class QualifierStore:
 
         Items addressed to a lead that was merged into another (its events were in flight
         when an identify stitched it) are applied to the lead that absorbed it. An item that
-        moves its lead to another account or merges leads into it is a barrier: what came
-        before it is applied first (a lead's first events and the group call that moves it
-        can share a batch), so the batch runs in segments; almost every batch is one.
+        moves its lead to another account or merges leads into it is a barrier for the
+        leads and accounts it involves: their earlier items are applied first (a lead's
+        first events and the group call that moves it can share a batch), their later
+        items after it. Items of other leads and accounts do not wait for it, so a batch
+        runs in phases (one read and one apply round trip each, the phase's moves and
+        merges concurrently), as many as its longest chain of dependent restructures.
+        Each lead and account sees its items in batch order; only the order between
+        unrelated leads changes.
         """
         result = ApplyResult()
-        segment: list[tuple[RoutedSignal, str, int | None]] = []
-        for item in batch:
-            if _restructures(item[0]):
-                if segment:
-                    result.add(await self._apply_segment(segment, depth))
-                await self._restructure(item[0])
-                segment = []
-            segment.append(item)
-        if segment:
-            result.add(await self._apply_segment(segment, depth))
+        pending = [_Pending(position, item) for position, item in enumerate(batch)]
+        while pending:
+            ready, restructures, later = _schedule(pending)
+            barrier = restructures[0].position if restructures else None
+            requeued: list[_Pending] = []
+            if ready:
+                applied, requeued = await self._apply_segment(ready, depth, barrier)
+                result.add(applied)
+            outcomes = await asyncio.gather(
+                *(self._restructure(p.item[0]) for p in restructures), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            for p in restructures:
+                p.restructured = True
+            pending = sorted(later + requeued, key=lambda p: p.position)
         return result
 
     async def _apply_segment(
-        self, batch: Sequence[tuple[RoutedSignal, str, int | None]], depth: int
-    ) -> ApplyResult:
-        """Apply items that need no move or merge: one read and one apply round trip."""
+        self, pending: Sequence[_Pending], depth: int, barrier: int | None = None
+    ) -> tuple[ApplyResult, list[_Pending]]:
+        """Apply items that need no move or merge: one read and one apply round trip.
+
+        Returns the result and the items left for the next phase: an item at or after
+        ``barrier`` (the position of the phase's first move or merge) addressed to a lead
+        merged meanwhile may belong to a lead that move or merge involves, so it and the
+        items after it wait for it instead of being redirected now.
+        """
+        batch = [p.item for p in pending]
         leads, accounts, merged = await self._read(batch)
+        left: list[_Pending] = []
+        if merged and barrier is not None:
+            cut = next(
+                (
+                    i
+                    for i, p in enumerate(pending)
+                    if p.position >= barrier and p.item[0].lead_id in merged
+                ),
+                None,
+            )
+            if cut is not None:
+                left, batch = list(pending[cut:]), batch[:cut]
+                if not batch:
+                    return ApplyResult(), left
+                kept = {routed.lead_id for routed, _, _ in batch}
+                merged = {lead: survivor for lead, survivor in merged.items() if lead in kept}
         for _ in range(MAX_MERGE_HOPS):  # a → e → u: an anonymous lead renamed twice
             if not merged:
                 break
@@ -245,7 +331,7 @@ class QualifierStore:
         if result.merged and depth < 3:
             # A lead merged between our read and the script (rare): re-route those items.
             result.add(await self.apply([batch[i] for i in result.merged], depth + 1))
-        return result
+        return result, left
 
     async def _read(
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]]

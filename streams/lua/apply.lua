@@ -154,11 +154,21 @@ local function rank_before(t)
   end
 end
 
+-- Same order as rank_before, each weight computed once instead of once per comparison.
 local function trim(list, t)
-  if #list > cfg.keep then
-    table.sort(list, rank_before(t))
-    for i = #list, cfg.keep + 1, -1 do table.remove(list, i) end
-  end
+  local n = #list
+  if n <= cfg.keep then return end
+  local weight, index = {}, {}
+  for i, c in ipairs(list) do weight[c] = abs(weight_at(c, t)); index[i] = c end
+  table.sort(index, function(a, b)
+    local wa, wb = weight[a], weight[b]
+    if wa ~= wb then return wa > wb end
+    if a[5] ~= b[5] then return a[5] > b[5] end
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[1] < b[1]
+  end)
+  for i = 1, cfg.keep do list[i] = index[i] end
+  for i = n, cfg.keep + 1, -1 do list[i] = nil end
 end
 
 local function top_signals(list, t)

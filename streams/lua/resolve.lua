@@ -35,9 +35,12 @@ local function resolve(request)
   local keys, prev = request.keys, request.prev
   if #keys == 0 then return {false, {}, false, false, {}, false} end
 
-  local known, seen = {}, {}
+  -- pointing[k]: the lead key k names now (false: none); writes are skipped where
+  -- nothing changes, as they are for almost every signal of a known person.
+  local known, seen, pointing = {}, {}, {}
   local function look(k)
     local lead = redis.call('HGET', KEYS[1], k)
+    pointing[k] = lead
     if lead and not seen[lead] then seen[lead] = true; known[#known + 1] = lead end
     return lead
   end
@@ -57,8 +60,10 @@ local function resolve(request)
   for _, k in ipairs(known) do if k ~= lead then absorbed[#absorbed + 1] = k end end
 
   local function point(k)
+    if pointing[k] == lead then return end
     redis.call('HSET', KEYS[1], k, lead)
     redis.call('SADD', KEYS[3] .. lead, k)
+    pointing[k] = lead
   end
 
   local absorbed_accounts = {}
@@ -79,7 +84,7 @@ local function resolve(request)
   local account = current
   if request.acct ~= '' then account = request.acct
   elseif not account and request.dom ~= '' then account = request.dom end
-  if account then redis.call('HSET', KEYS[2], lead, account) end
+  if account and account ~= previous then redis.call('HSET', KEYS[2], lead, account) end
   return {lead, absorbed, account or false, previous or false, absorbed_accounts, #known == 0}
 end
 
