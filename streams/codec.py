@@ -64,7 +64,11 @@ def profile_from_wire(raw: Any) -> Profile | None:
 
 
 def decode_lead(lead_id: str, raw: bytes) -> LeadState:
-    blob = unpack(raw)
+    return lead_from_blob(lead_id, unpack(raw))
+
+
+def lead_from_blob(lead_id: str, blob: dict[str, Any]) -> LeadState:
+    """The lead of an unpacked blob."""
     return LeadState(
         lead_id=lead_id,
         stage=blob["st"],
@@ -85,6 +89,26 @@ def decode_lead(lead_id: str, raw: bytes) -> LeadState:
         last_engaged_ms=blob.get("le"),
         cooldown=bool(blob.get("cd")),
         profile=profile_from_wire(blob.get("pf")),
+    )
+
+
+def lead_facts(lead_id: str, blob: dict[str, Any]) -> LeadState:
+    """Only what preparing a signal reads (streams/prepare.py): seen event ids, latest
+    event time, email, traits. Scores, caps, contributions, stages and profile are left
+    at their defaults: apply.lua works on the stored ones, so they need no decoding."""
+    return LeadState(
+        lead_id=lead_id,
+        latest_ms=blob.get("lt"),
+        email=blob.get("em"),
+        traits=_traits(blob.get("tr")),
+        seen={e: int(t) for e, t in _map(blob.get("sn")).items()},
+    )
+
+
+def account_facts(account_id: str, blob: dict[str, Any]) -> AccountState:
+    """Only what preparing a signal reads: domain and traits (see :func:`lead_facts`)."""
+    return AccountState(
+        account_id=account_id, domain=blob.get("dom"), traits=_traits(blob.get("tr"))
     )
 
 
@@ -160,8 +184,10 @@ def encode_account(account: AccountState) -> bytes:
     return msgpack.packb(blob)  # type: ignore[no-any-return]
 
 
-def lead_offsets(raw: bytes) -> dict[str, int]:
-    return {k: int(v) for k, v in _map(unpack(raw).get("of")).items()}
+def lead_offsets(raw: bytes | dict[str, Any]) -> dict[str, int]:
+    """The last applied offset per source partition of a lead blob (packed or not)."""
+    blob = unpack(raw) if isinstance(raw, bytes) else raw
+    return {k: int(v) for k, v in _map(blob.get("of")).items()}
 
 
 def _none(value: Any) -> Any:

@@ -31,17 +31,19 @@ from schemas.routed import RoutedSignal
 from schemas.signal import Signal
 from schemas.transition import TransitionData
 from streams.codec import (
+    account_facts,
     decode_account,
     decode_lead,
     decode_record,
     encode_account,
     encode_lead,
+    lead_facts,
     lead_offsets,
     unpack,
 )
 from streams.engine_config import packed_engine_config
 from streams.keys import Keys
-from streams.prepare import prepare_account_only, prepare_event
+from streams.prepare import ProfileCache, prepare_account_only, prepare_event
 from streams.scripts import register
 
 
@@ -338,29 +340,44 @@ class QualifierStore:
     ) -> tuple[
         dict[str, tuple[LeadState, dict[str, int]]], dict[str, AccountState], dict[str, str]
     ]:
-        """The batch's lead and account states, and {merged lead id: survivor id}."""
+        """The facts of the batch's leads and accounts that preparing signals needs (see
+        ``codec.lead_facts``), with offsets, and {merged lead id: survivor id}."""
         lead_ids = {r.lead_id: r.account_id for r, _, _ in batch if r.lead_id}
-        account_ids = sorted({r.account_id for r, _, _ in batch if r.account_id})
+        account_ids = {r.account_id for r, _, _ in batch if r.account_id}
+        # One MGET per bucket (one slot each, so it works on Redis Cluster too).
+        by_bucket: dict[int, list[tuple[str, str]]] = {}
+        for lead_id, account_id in lead_ids.items():
+            bucket = self.keys.bucket(lead_id, account_id)
+            by_bucket.setdefault(bucket, []).append(("L", lead_id))
+        for account_id in account_ids:
+            by_bucket.setdefault(self.keys.bucket("", account_id), []).append(("A", account_id))
         async with self.client.pipeline(transaction=False) as pipe:
-            for lead_id, account_id in lead_ids.items():
-                pipe.get(self.keys.lead(self.keys.bucket(lead_id, account_id), lead_id))
-            for account_id in account_ids:
-                pipe.get(self.keys.account(self.keys.bucket("", account_id), account_id))
+            for bucket, wanted in by_bucket.items():
+                pipe.mget(
+                    [
+                        self.keys.lead(bucket, entity_id)
+                        if kind == "L"
+                        else self.keys.account(bucket, entity_id)
+                        for kind, entity_id in wanted
+                    ]
+                )
             replies = await pipe.execute()
         leads: dict[str, tuple[LeadState, dict[str, int]]] = {}
+        accounts: dict[str, AccountState] = {}
         merged: dict[str, str] = {}
-        for lead_id, raw in zip(lead_ids, replies[: len(lead_ids)], strict=True):
-            blob = unpack(raw) if raw else None
-            if blob is not None and "mg" in blob:
-                merged[lead_id] = blob["mg"]
-            elif raw is not None:
-                leads[lead_id] = (decode_lead(lead_id, raw), lead_offsets(raw))
-            else:
-                leads[lead_id] = (LeadState(lead_id=lead_id), {})
-        accounts = {
-            account_id: decode_account(account_id, raw) if raw else AccountState(account_id)
-            for account_id, raw in zip(account_ids, replies[len(lead_ids) :], strict=True)
-        }
+        for wanted, values in zip(by_bucket.values(), replies, strict=True):
+            for (kind, entity_id), raw in zip(wanted, values, strict=True):
+                blob = unpack(raw) if raw else None
+                if kind == "A":
+                    accounts[entity_id] = (
+                        account_facts(entity_id, blob) if blob else AccountState(entity_id)
+                    )
+                elif blob is None:
+                    leads[entity_id] = (LeadState(lead_id=entity_id), {})
+                elif "mg" in blob:
+                    merged[entity_id] = blob["mg"]
+                else:
+                    leads[entity_id] = (lead_facts(entity_id, blob), lead_offsets(blob))
         return leads, accounts, merged
 
     def _prepare(
@@ -370,6 +387,7 @@ class QualifierStore:
         accounts: dict[str, AccountState],
     ) -> list[_Run]:
         runs: list[_Run] = []
+        profiles: ProfileCache = {}
         for position, (routed, source, offset) in enumerate(batch):
             account = accounts.get(routed.account_id) if routed.account_id else None
             if routed.lead_id is None:
@@ -379,7 +397,7 @@ class QualifierStore:
             else:
                 lead, offsets = leads[routed.lead_id]
                 event = prepare_event(
-                    lead, account, offsets, routed.signal, source, offset, self.rules
+                    lead, account, offsets, routed.signal, source, offset, self.rules, profiles
                 )
             last = runs[-1] if runs else None
             if last is None or (last.lead_id, last.account_id) != (
