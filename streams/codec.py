@@ -30,8 +30,22 @@ def _intent(raw: Any) -> dict[str, Decayed]:
     return {c: Decayed(float(v), int(t), int(h)) for c, (v, t, h) in _map(raw).items()}
 
 
-def _contributions(raw: Any) -> list[Contribution]:
-    return [Contribution(r, e, c, float(p), int(t), lead) for r, e, c, p, t, lead in raw or []]
+def _contributions(raw: Any, owner: str | None = None) -> list[Contribution]:
+    """Contributions of a blob; a lead's own leave out its id (``owner``)."""
+    return [
+        Contribution(
+            entry[0], entry[1], entry[2], float(entry[3]), int(entry[4]), _owner(entry, owner)
+        )
+        for entry in raw or []
+    ]
+
+
+def _owner(entry: list[Any], owner: str | None) -> str:
+    if len(entry) > 5:
+        return str(entry[5])
+    if owner is None:
+        raise ValueError(f"contribution without a lead id: {entry}")
+    return owner
 
 
 def _traits(raw: Any) -> dict[str, tuple[Any, int]]:
@@ -71,10 +85,10 @@ def lead_from_blob(lead_id: str, blob: dict[str, Any]) -> LeadState:
     """The lead of an unpacked blob."""
     return LeadState(
         lead_id=lead_id,
-        stage=blob["st"],
+        stage=blob.get("st", "known"),
         stage_since_ms=blob.get("ss"),
         disqualified_by=blob.get("dq"),
-        product_stage=blob["ps"],
+        product_stage=blob.get("ps", "none"),
         latest_ms=blob.get("lt"),
         email=blob.get("em"),
         account_id=blob.get("ac"),
@@ -83,7 +97,7 @@ def lead_from_blob(lead_id: str, blob: dict[str, Any]) -> LeadState:
             rule: {int(b): [(int(t), e, c) for t, e, c in awards] for b, awards in _map(bs).items()}
             for rule, bs in _map(blob.get("cp")).items()
         },
-        contributions=_contributions(blob.get("co")),
+        contributions=_contributions(blob.get("co"), lead_id),
         traits=_traits(blob.get("tr")),
         seen={e: int(t) for e, t in _map(blob.get("sn")).items()},
         last_engaged_ms=blob.get("le"),
@@ -117,7 +131,7 @@ def decode_account(account_id: str, raw: bytes) -> AccountState:
     return AccountState(
         account_id=account_id,
         domain=blob.get("dom"),
-        stage=blob["st"],
+        stage=blob.get("st", "unengaged"),
         stage_since_ms=blob.get("ss"),
         latest_ms=blob.get("lt"),
         intent=_intent(blob.get("it")),
@@ -130,9 +144,21 @@ def decode_account(account_id: str, raw: bytes) -> AccountState:
     )
 
 
+def _compact(blob: dict[str, Any], defaults: dict[str, Any]) -> bytes:
+    """Pack ``blob`` without what loading restores: ``None``, empty tables and fields at
+    their ``defaults`` (apply.lua leaves out the same)."""
+    kept = {
+        k: v
+        for k, v in blob.items()
+        if v is not None and v != {} and v != [] and defaults.get(k) != v
+    }
+    return msgpack.packb(kept)  # type: ignore[no-any-return]
+
+
 def encode_lead(lead: LeadState, extra: dict[str, Any] | None = None) -> bytes:
     """The blob apply.lua reads; used when the Python side rewrites a lead (moves, merges).
-    ``extra`` carries blob fields the engine state does not model (``of``, ``mf``)."""
+    ``extra`` carries blob fields the engine state does not model (``of``, ``mf``). The
+    lead's own contributions leave out its id (apply.lua writes them so too)."""
     blob: dict[str, Any] = {
         "st": lead.stage,
         "ps": lead.product_stage,
@@ -142,15 +168,12 @@ def encode_lead(lead: LeadState, extra: dict[str, Any] | None = None) -> bytes:
             for r, bs in lead.caps.items()
         },
         "co": [
-            [c.rule_id, c.event_id, c.category, c.points, c.earned_ms, c.lead_id]
+            [c.rule_id, c.event_id, c.category, c.points, c.earned_ms]
+            + ([] if c.lead_id == lead.lead_id else [c.lead_id])
             for c in lead.contributions
         ],
         "tr": {n: [v, t] for n, (v, t) in lead.traits.items()},
         "sn": dict(lead.seen),
-        "of": {},
-    }
-    blob.update(extra or {})
-    optional = {
         "ss": lead.stage_since_ms,
         "dq": lead.disqualified_by,
         "lt": lead.latest_ms,
@@ -160,13 +183,13 @@ def encode_lead(lead: LeadState, extra: dict[str, Any] | None = None) -> bytes:
         "cd": True if lead.cooldown else None,
         "pf": profile_to_wire(lead.profile) if lead.profile else None,
     }
-    blob.update({k: v for k, v in optional.items() if v is not None})
-    return msgpack.packb(blob)  # type: ignore[no-any-return]
+    blob.update(extra or {})
+    return _compact(blob, {"st": "known", "ps": "none"})
 
 
 def encode_account(account: AccountState) -> bytes:
+    """An account blob as apply.lua writes it (its id is in its key, not repeated)."""
     blob: dict[str, Any] = {
-        "id": account.account_id,
         "st": account.stage,
         "it": {c: [d.value, d.at_ms, d.half_life_ms] for c, d in account.intent.items()},
         "co": [
@@ -178,10 +201,11 @@ def encode_account(account: AccountState) -> bytes:
             lead: [m.persona] + ([m.last_engaged_ms] if m.last_engaged_ms is not None else [])
             for lead, m in account.members.items()
         },
+        "dom": account.domain,
+        "ss": account.stage_since_ms,
+        "lt": account.latest_ms,
     }
-    optional = {"dom": account.domain, "ss": account.stage_since_ms, "lt": account.latest_ms}
-    blob.update({k: v for k, v in optional.items() if v is not None})
-    return msgpack.packb(blob)  # type: ignore[no-any-return]
+    return _compact(blob, {"st": "unengaged"})
 
 
 def lead_offsets(raw: bytes | dict[str, Any]) -> dict[str, int]:

@@ -56,5 +56,10 @@ class Keys:
         """Hash: lead id → the account it belongs to."""
         return f"{self.prefix}:{{ids}}:lead-account"
 
+    def lead_keys(self) -> str:
+        """Hash: lead id → its identity keys other than its own id (a MessagePack array;
+        no field when its id is its only key). Read to repoint them when it is absorbed."""
+        return f"{self.prefix}:{{ids}}:lead-keys"
+
     def all_buckets(self) -> range:
         return range(self.buckets)

@@ -191,7 +191,7 @@ class QualifierStore:
         """Route each signal to its lead and account, in order, as if one by one: a
         signal sees the identities every earlier signal of the batch wrote. One script
         call per ``RESOLVE_CHUNK`` signals, pipelined: one round trip."""
-        id_keys = [self.keys.identities(), self.keys.lead_accounts(), self._keys_prefix()]
+        id_keys = [self.keys.identities(), self.keys.lead_accounts(), self.keys.lead_keys()]
         requests = [
             {
                 "keys": identity_keys(signal),
@@ -236,9 +236,6 @@ class QualifierStore:
             if isinstance(reply, Exception):
                 raise reply
         return replies
-
-    def _keys_prefix(self) -> str:
-        return self.keys.identities().removesuffix("index") + "keys:"
 
     @staticmethod
     def _routed(signal: Signal, reply: list[Any]) -> RoutedSignal:
@@ -596,6 +593,9 @@ class QualifierStore:
         if absorbed_account is not None:
             await self._leave(absorbed, absorbed_account, old_bucket)
         await self._fold(lead_id, account_id, domain, absorbed)
+        # Folded (the survivor remembers it: a re-run folds nothing), so the kept state
+        # is not needed any more; a re-run of this merge finds none and stops above.
+        await self.client.delete(f"{old_key}:merged")
 
     async def _fold(
         self, lead_id: str, account_id: str | None, domain: str | None, absorbed: LeadState

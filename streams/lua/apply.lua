@@ -54,6 +54,20 @@ local function keep(key, state, kind, id)
   if not dirty[key] then dirty[key] = {kind, id}; order[#order + 1] = key end
 end
 
+-- Blob fields that are tables, and stages, left out of a blob while empty or at their
+-- defaults (bytes per lead are the budget; loading restores them).
+local LEAD_TABLES = {'it', 'cp', 'co', 'tr', 'sn', 'of'}
+local ACCOUNT_TABLES = {'it', 'co', 'tr', 'mb'}
+local DEFAULT_STAGE = {L = 'known', A = 'unengaged'}
+local function compact(state, kind)
+  for _, field in ipairs(kind == 'L' and LEAD_TABLES or ACCOUNT_TABLES) do
+    if next(state[field]) == nil then state[field] = nil end
+  end
+  if state.st == DEFAULT_STAGE[kind] then state.st = nil end
+  if kind == 'L' and state.ps == 'none' then state.ps = nil end
+  return state
+end
+
 -- The current run's entities (every function below reads these).
 local lead, account, lead_id, account_id, account_domain, transitions
 
@@ -171,14 +185,14 @@ local function trim(list, t)
   for i = n, cfg.keep + 1, -1 do list[i] = nil end
 end
 
-local function top_signals(list, t)
+local function top_signals(list, t, owner)
   local ranked = {}
   for i, c in ipairs(list) do ranked[i] = c end
   table.sort(ranked, rank_before(t))
   local out = {}
   for i = 1, math.min(cfg.top, #ranked) do
     local c = ranked[i]
-    out[i] = {c[1], c[2], c[3], c[4], c[5], weight_at(c, t), c[6]}
+    out[i] = {c[1], c[2], c[3], c[4], c[5], weight_at(c, t), c[6] or owner}
   end
   return out
 end
@@ -205,7 +219,7 @@ end
 
 local function account_context(acct, t)
   local engaged = engaged_members(acct, t, cfg.window)
-  return {acct.id or account_id, acct.dom or false, acct.st, intent_total(acct.it, t, nil), #engaged,
+  return {account_id, acct.dom or false, acct.st, intent_total(acct.it, t, nil), #engaged,
           personas_of(acct, engaged)}
 end
 
@@ -221,7 +235,8 @@ local function emit(entity, entity_id, move, terms, contributions, profile, acct
   local t = move.at
   local record = {entity, entity_id, move.track, move.from, move.to, move.reason, move.score,
                   move.threshold or false, profile or false, intent_total(terms, t, nil),
-                  by_category(terms, t), top_signals(contributions, t), move.trigger or false,
+                  by_category(terms, t), top_signals(contributions, t, entity_id),
+                  move.trigger or false,
                   acct and account_context(acct, t) or false, cfg.version, t}
   local entry_id = redis.call('XADD', OUTBOX, '*', 'r', cmsgpack.pack(record))
   transitions[#transitions + 1] = {entry_id, record}
@@ -434,9 +449,10 @@ local function credit(m, award, take_back)
   add_points(lead.it, category, points, t)
   if account then add_points(account.it, category, points, t) end
   if not take_back then
-    local entry = {m.r, event_id, category, points, t, lead_id}
-    lead.co[#lead.co + 1] = entry
-    if account then account.co[#account.co + 1] = entry end
+    -- A lead's own contributions leave out its id (the blob is the lead's); an
+    -- account's name the lead.
+    lead.co[#lead.co + 1] = {m.r, event_id, category, points, t}
+    if account then account.co[#account.co + 1] = {m.r, event_id, category, points, t, lead_id} end
   else
     forget(lead.co, m.r, event_id)
     if account then forget(account.co, m.r, event_id) end
@@ -564,19 +580,22 @@ local function apply_run(lead_key, account_key, run)
   local fire_until, events = run[4], run[5]
   lead, account, transitions = nil, nil, {}
   if lead_id ~= '' then
-    lead = load(lead_key) or {st = 'known', ps = 'none', it = {}, cp = {}, co = {}, tr = {},
-                              sn = {}, of = {}}
+    lead = load(lead_key) or {}
     -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
     if lead.mg then
       local statuses = {}
       for i = 1, #events do statuses[i] = 'merged' end
       return {statuses, {}, lead.mg}
     end
+    for _, field in ipairs(LEAD_TABLES) do lead[field] = lead[field] or {} end
+    lead.st, lead.ps = lead.st or 'known', lead.ps or 'none'
     keep(lead_key, lead, 'L', lead_id)
   end
   if account_id ~= '' then
-    account = load(account_key) or {st = 'unengaged', it = {}, co = {}, tr = {}, mb = {},
-                                    dom = (account_domain ~= '' and account_domain or nil)}
+    account = load(account_key) or {dom = (account_domain ~= '' and account_domain or nil)}
+    for _, field in ipairs(ACCOUNT_TABLES) do account[field] = account[field] or {} end
+    account.st = account.st or 'unengaged'
+    account.id = nil  -- older blobs repeated the id their key holds
     keep(account_key, account, 'A', account_id)
   end
   local statuses = {}
@@ -584,7 +603,6 @@ local function apply_run(lead_key, account_key, run)
   for i, ev in ipairs(events) do
     if lead then statuses[i] = apply_event(ev) else statuses[i] = apply_account_only(ev) end
   end
-  if account then account.id = account_id end
   return {statuses, transitions}
 end
 
@@ -595,10 +613,10 @@ for i, run in ipairs(runs) do replies[i] = apply_run(KEYS[1 + 2 * i], KEYS[2 + 2
 for _, key in ipairs(order) do
   local kind, id = dirty[key][1], dirty[key][2]
   local state = loaded[key]
-  redis.call('SET', key, cmsgpack.pack(state))
   local due
   if kind == 'L' then lead = state; due = lead_due() else account = state; due = account_due() end
   if due then redis.call('ZADD', DUE, due, kind .. ':' .. id)
   else redis.call('ZREM', DUE, kind .. ':' .. id) end
+  redis.call('SET', key, cmsgpack.pack(compact(state, kind)))
 end
 return cmsgpack.pack(replies)

@@ -9,7 +9,9 @@ LC_ALL=C (byte order, as Python's) and production Redis images run in the C loca
 
 KEYS[1] - hash: identity key (u:/e:/a:<value>) -> lead id        lq:{ids}:index
 KEYS[2] - hash: lead id -> account id                            lq:{ids}:lead-account
-KEYS[3] - prefix of per-lead sets of identity keys               lq:{ids}:keys:
+KEYS[3] - hash: lead id -> its other identity keys (MessagePack    lq:{ids}:lead-keys
+          array; its own id, always one of its keys, is left out, and so is the field
+          when that is its only key; read to repoint them when it is absorbed)
 (all under the {ids} tag: one slot)
 
 ARGV[1] - MessagePack array of requests, each a map {keys = {...} (most preferred
@@ -59,22 +61,38 @@ local function resolve(request)
   table.sort(known, preferred)
   for _, k in ipairs(known) do if k ~= lead then absorbed[#absorbed + 1] = k end end
 
+  -- The lead's other keys, loaded on the first change and written once at the end.
+  local others, recorded, changed = nil, nil, false
+  local function record(k)
+    if k == lead then return end
+    if others == nil then
+      local raw = redis.call('HGET', KEYS[3], lead)
+      others, recorded = raw and cmsgpack.unpack(raw) or {}, {}
+      for _, o in ipairs(others) do recorded[o] = true end
+    end
+    if not recorded[k] then recorded[k] = true; others[#others + 1] = k; changed = true end
+  end
   local function point(k)
     if pointing[k] == lead then return end
     redis.call('HSET', KEYS[1], k, lead)
-    redis.call('SADD', KEYS[3] .. lead, k)
+    record(k)
     pointing[k] = lead
   end
 
   local absorbed_accounts = {}
   for i, other in ipairs(absorbed) do
-    for _, k in ipairs(redis.call('SMEMBERS', KEYS[3] .. other)) do point(k) end
-    redis.call('DEL', KEYS[3] .. other)
+    point(other)
+    local raw = redis.call('HGET', KEYS[3], other)
+    if raw then
+      for _, k in ipairs(cmsgpack.unpack(raw)) do point(k) end
+      redis.call('HDEL', KEYS[3], other)
+    end
     absorbed_accounts[i] = redis.call('HGET', KEYS[2], other) or false
     redis.call('HDEL', KEYS[2], other)
   end
   for _, k in ipairs(keys) do point(k) end
   for _, k in ipairs(prev_known) do point(k) end
+  if changed then redis.call('HSET', KEYS[3], lead, cmsgpack.pack(others)) end
 
   local previous = redis.call('HGET', KEYS[2], lead)
   local current = previous
