@@ -146,7 +146,17 @@ def prepare_event(
         dqn=[f"{d} ({reason})" for d, reason in profile.disqualifiers],
         pf=profile_wire,
     )
-    return {k: v for k, v in event.items() if v is not None}
+    return _slim(event)
+
+
+def _slim(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` without what apply.lua reads as absent anyway (None, False, empty
+    lists and maps): every field costs the script its unpacking."""
+    return {
+        k: v
+        for k, v in event.items()
+        if v is not None and v is not False and not (isinstance(v, list | dict) and not v)
+    }
 
 
 def prepare_account_only(account: AccountState, signal: Signal) -> dict[str, Any]:

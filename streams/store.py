@@ -107,7 +107,7 @@ class ApplyResult:
 
 @dataclass
 class _Run:
-    """Consecutive signals of one lead: one apply.lua call."""
+    """Consecutive signals of one lead, applied in order by apply.lua."""
 
     lead_id: str | None
     account_id: str | None
@@ -118,6 +118,18 @@ class _Run:
     fire_until: int | None = None
     #: Positions in the applied batch of this run's events.
     items: list[int] = field(default_factory=list)
+    #: The profile the run's latest event carries (apply.lua keeps it for the next).
+    profile: object = None
+
+    def add(self, event: dict[str, Any], position: int) -> None:
+        """Append an event; its profile is left out when it is the previous one's."""
+        profile = event.get("pf")
+        if profile is not None and profile is self.profile:
+            del event["pf"]
+        elif profile is not None:
+            self.profile = profile
+        self.events.append(event)
+        self.items.append(position)
 
 
 @dataclass(eq=False)
@@ -242,7 +254,9 @@ class QualifierStore:
         lead, absorbed, account, previous, absorbed_accounts, new_lead = reply
         if lead is False and signal.account.id:
             account = signal.account.id
-        return RoutedSignal(
+        # Built without validation: every value comes typed from resolve.lua or is the
+        # already validated signal (validating ~1 model per signal showed in profiles).
+        return RoutedSignal.model_construct(
             lead_id=lead or None,
             account_id=account or None,
             previous_account=previous or None,
@@ -409,8 +423,7 @@ class QualifierStore:
                 bucket = self.keys.bucket(routed.lead_id or "", routed.account_id)
                 last = _Run(routed.lead_id, routed.account_id, bucket, domain)
                 runs.append(last)
-            last.events.append(event)
-            last.items.append(position)
+            last.add(event, position)
         return runs
 
     async def _run_all(self, runs: list[_Run]) -> ApplyResult:

@@ -21,7 +21,8 @@ ARGV[1] - engine config (MessagePack map; see streams/engine_config.py)
 ARGV[2] - runs (MessagePack array); run i is {lead id or "" when only the account's decay
           is fired or only account facts are recorded, account id or "", account domain
           for a new account or "", fire decay-driven moves due up to this epoch ms first
-          or false, events (array of prepared events; see streams/prepare.py)}
+          or false, events (array of prepared events; see streams/prepare.py; an
+          applied event without "pf" has the run's previous one's profile)}
 
 Returns a MessagePack array with one reply per run, {statuses, transitions[, survivor]}:
 one status per event ("applied", "duplicate", "replayed", "too_late", "account_only", or
@@ -379,7 +380,7 @@ local function score_moves(ev, t, score)
     lead_move('lifecycle', 'recycled', t, 'score ' .. fmt1(score) .. ' fell below MQL exit '
               .. fmtg(mql.exit), score, mql.exit, ev.id)
   end
-  if lead.st == 'mql' and #ev.hr > 0 and ev.asq then
+  if lead.st == 'mql' and ev.hr and #ev.hr > 0 and ev.asq then
     lead_move('lifecycle', 'sql', t, 'MQL raised a hand: ' .. table.concat(ev.hr, ', '),
               score, nil, ev.id)
   end
@@ -535,7 +536,7 @@ local function apply_event(ev)
     if account.mb[lead_id] == nil then account.mb[lead_id] = {cfg.persona} end
   end
   -- intent
-  for _, m in ipairs(ev.m) do
+  for _, m in ipairs(ev.m or {}) do
     local award = {t, ev.id, m.c}
     local scored, displaced = cap_decision(m, award)
     if scored then
@@ -544,14 +545,14 @@ local function apply_event(ev)
     end
   end
   -- refresh
-  lead.pf = ev.pf
+  lead.pf = ev.pf or lead.pf  -- left out when it is the run's previous event's
   local newest = lead.lt
   if ev.eng then lead.le = math.max(lead.le or t, t) end
   trim(lead.co, newest)
   prune_caps(newest - cfg.horizon)
   if account then
     local member = account.mb[lead_id]
-    member[1] = ev.pf.per
+    member[1] = lead.pf.per
     if ev.eng then member[2] = math.max(member[2] or t, t) end
     trim(account.co, account.lt or newest)
   end
