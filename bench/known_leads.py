@@ -155,7 +155,7 @@ def _write_lead(pipe: Pipeline, keys: Keys, lead: TemplateLead, suffix: str) -> 
     bucket = keys.bucket(lead_id, account_id)
     identities = [key + suffix for key in lead.identity_keys] or [lead_id]
     pipe.set(keys.lead(bucket, lead_id), lead.blob)
-    pipe.hset(keys.identities(), mapping=dict.fromkeys(identities, lead_id))
+    pipe.hset(keys.identities(), mapping={k: "" if k == lead_id else lead_id for k in identities})
     others = [key for key in identities if key != lead_id]
     if others:
         pipe.hset(keys.lead_keys(), lead_id, msgpack.packb(others))

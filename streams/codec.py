@@ -53,7 +53,9 @@ def _traits(raw: Any) -> dict[str, tuple[Any, int]]:
 
 
 def profile_to_wire(profile: Profile) -> dict[str, Any]:
-    return {
+    """A profile as apply.lua stores it; zero scores and empty lists are left out (every
+    lead blob holds one), and read back as such."""
+    wire: dict[str, Any] = {
         "b": profile.base_score,
         "f": profile.fit_score,
         "g": profile.grade,
@@ -62,17 +64,18 @@ def profile_to_wire(profile: Profile) -> dict[str, Any]:
         "as": profile.answers_score,
         "per": profile.persona,
     }
+    return {k: v for k, v in wire.items() if v or k in ("g", "per")}
 
 
 def profile_from_wire(raw: Any) -> Profile | None:
     if not isinstance(raw, dict):
         return None
     return Profile(
-        fit_score=float(raw["f"]),
+        fit_score=float(raw.get("f", 0.0)),
         grade=raw["g"],
-        disqualifiers=tuple((d, reason) for d, reason in raw["dq"] or []),
-        answers=_map(raw["ans"]),
-        answers_score=float(raw["as"]),
+        disqualifiers=tuple((d, reason) for d, reason in raw.get("dq") or []),
+        answers=_map(raw.get("ans")),
+        answers_score=float(raw.get("as", 0.0)),
         persona=raw["per"],
     )
 

@@ -42,7 +42,7 @@ from streams.codec import (
     unpack,
 )
 from streams.engine_config import packed_engine_config
-from streams.keys import Keys
+from streams.keys import Keys, indexed_lead
 from streams.prepare import ProfileCache, prepare_account_only, prepare_event
 from streams.scripts import register
 
@@ -660,7 +660,10 @@ class QualifierStore:
         for routed, source, offset in batch:
             survivor = merged.get(routed.lead_id or "")
             if survivor and routed.lead_id:
-                current = _text(await self.client.hget(self.keys.identities(), routed.lead_id))
+                current = indexed_lead(
+                    routed.lead_id,
+                    _text(await self.client.hget(self.keys.identities(), routed.lead_id)),
+                )
                 survivor = current or survivor
                 account_id = _text(await self.client.hget(self.keys.lead_accounts(), survivor))
                 routed = routed.model_copy(
@@ -742,7 +745,9 @@ class QualifierStore:
     # ------------------------------------------------------------------ reads
     async def lead_location(self, lead_or_key: str) -> tuple[str, str | None] | None:
         """(lead id, account id) for a lead id or an identity key; ``None`` if unknown."""
-        lead_id = _text(await self.client.hget(self.keys.identities(), lead_or_key))
+        lead_id = indexed_lead(
+            lead_or_key, _text(await self.client.hget(self.keys.identities(), lead_or_key))
+        )
         resolved = lead_id or lead_or_key
         account = _text(await self.client.hget(self.keys.lead_accounts(), resolved))
         if lead_id is None and account is None:

@@ -266,7 +266,7 @@ local function lead_move(track, to, t, reason, score, threshold, trigger)
 end
 
 local function mql_score(t)
-  return lead.pf.b + intent_total(lead.it, t, cfg.mql.cats)
+  return (lead.pf.b or 0) + intent_total(lead.it, t, cfg.mql.cats)
 end
 
 local function product_moves(t, trigger, decayed)
@@ -291,7 +291,8 @@ local function lead_due()
   if lead.lt == nil or lead.pf == nil then return nil end
   local due = nil
   if lead.st == 'mql' then
-    due = falls_below_at(category_terms(lead.it, cfg.mql.cats), lead.pf.b, cfg.mql.exit, lead.lt)
+    due = falls_below_at(category_terms(lead.it, cfg.mql.cats), lead.pf.b or 0, cfg.mql.exit,
+                         lead.lt)
   end
   if cfg.pql and lead.ps == 'pql' then
     local d = falls_below_at(category_terms(lead.it, cfg.pql.cats), 0.0, cfg.pql.exit, lead.lt)
@@ -356,7 +357,7 @@ local function crm_moves(ev, t, score)
 end
 
 local function disqualifier_moves(ev, t, score)
-  local reasons = lead.pf.dq
+  local reasons = lead.pf.dq or {}
   if #reasons > 0 and lead.st ~= 'disqualified' then
     lead.dq = 'rules'
     lead_move('lifecycle', 'disqualified', t, 'disqualified: ' .. table.concat(ev.dqn, ', '),

@@ -8,6 +8,7 @@ Note: string order here is Redis's Lua string comparison; leadq starts redis-ser
 LC_ALL=C (byte order, as Python's) and production Redis images run in the C locale.
 
 KEYS[1] - hash: identity key (u:/e:/a:<value>) -> lead id        lq:{ids}:index
+          ("" when the key is the lead's own id: most keys are, and it saves memory)
 KEYS[2] - hash: lead id -> account id                            lq:{ids}:lead-account
 KEYS[3] - hash: lead id -> its other identity keys (MessagePack    lq:{ids}:lead-keys
           array; its own id, always one of its keys, is left out, and so is the field
@@ -42,6 +43,7 @@ local function resolve(request)
   local known, seen, pointing = {}, {}, {}
   local function look(k)
     local lead = redis.call('HGET', KEYS[1], k)
+    if lead == '' then lead = k end
     pointing[k] = lead
     if lead and not seen[lead] then seen[lead] = true; known[#known + 1] = lead end
     return lead
@@ -74,7 +76,7 @@ local function resolve(request)
   end
   local function point(k)
     if pointing[k] == lead then return end
-    redis.call('HSET', KEYS[1], k, lead)
+    redis.call('HSET', KEYS[1], k, k == lead and '' or lead)
     record(k)
     pointing[k] = lead
   end
