@@ -60,6 +60,27 @@ end
 local LEAD_TABLES = {'it', 'cp', 'co', 'tr', 'sn', 'of'}
 local ACCOUNT_TABLES = {'it', 'co', 'tr', 'mb'}
 local DEFAULT_STAGE = {L = 'known', A = 'unengaged'}
+-- Times in a blob are stored relative to its latest event time "lt" (absolute; none: 0):
+-- most are within days of it, which MessagePack packs in 3-5 bytes instead of 9.
+local function shift(state, kind, by)
+  if by == 0 then return end
+  for _, term in pairs(state.it) do term[2] = term[2] + by end
+  for _, c in ipairs(state.co) do c[5] = c[5] + by end
+  for _, trait in pairs(state.tr) do trait[2] = trait[2] + by end
+  if state.ss then state.ss = state.ss + by end
+  if kind == 'L' then
+    for _, buckets in pairs(state.cp) do
+      for _, awards in pairs(buckets) do
+        for _, award in ipairs(awards) do award[1] = award[1] + by end
+      end
+    end
+    for id, t in pairs(state.sn) do state.sn[id] = t + by end
+    if state.le then state.le = state.le + by end
+  else
+    for _, member in pairs(state.mb) do if member[2] then member[2] = member[2] + by end end
+  end
+end
+
 local function compact(state, kind)
   for _, field in ipairs(kind == 'L' and LEAD_TABLES or ACCOUNT_TABLES) do
     if next(state[field]) == nil then state[field] = nil end
@@ -589,15 +610,21 @@ local function apply_run(lead_key, account_key, run)
       for i = 1, #events do statuses[i] = 'merged' end
       return {statuses, {}, lead.mg}
     end
-    for _, field in ipairs(LEAD_TABLES) do lead[field] = lead[field] or {} end
-    lead.st, lead.ps = lead.st or 'known', lead.ps or 'none'
+    if not dirty[lead_key] then  -- first use in this call: unpacked, not yet expanded
+      for _, field in ipairs(LEAD_TABLES) do lead[field] = lead[field] or {} end
+      lead.st, lead.ps = lead.st or 'known', lead.ps or 'none'
+      shift(lead, 'L', lead.lt or 0)
+    end
     keep(lead_key, lead, 'L', lead_id)
   end
   if account_id ~= '' then
     account = load(account_key) or {dom = (account_domain ~= '' and account_domain or nil)}
-    for _, field in ipairs(ACCOUNT_TABLES) do account[field] = account[field] or {} end
-    account.st = account.st or 'unengaged'
-    account.id = nil  -- older blobs repeated the id their key holds
+    if not dirty[account_key] then
+      for _, field in ipairs(ACCOUNT_TABLES) do account[field] = account[field] or {} end
+      account.st = account.st or 'unengaged'
+      account.id = nil  -- older blobs repeated the id their key holds
+      shift(account, 'A', account.lt or 0)
+    end
     keep(account_key, account, 'A', account_id)
   end
   local statuses = {}
@@ -619,6 +646,7 @@ for _, key in ipairs(order) do
   if kind == 'L' then lead = state; due = lead_due() else account = state; due = account_due() end
   if due then redis.call('ZADD', DUE, due, kind .. ':' .. id)
   else redis.call('ZREM', DUE, kind .. ':' .. id) end
+  shift(state, kind, -(state.lt or 0))
   redis.call('SET', key, cmsgpack.pack(compact(state, kind)))
 end
 return cmsgpack.pack(replies)
