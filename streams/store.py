@@ -18,6 +18,7 @@ from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, WatchError
 
@@ -490,15 +491,20 @@ class QualifierStore:
             await self._merge(lead_id, routed.account_id, domain, absorbed_id, absorbed_account)
 
     async def _transact(
-        self, keys: list[str], change: Callable[[list[bytes | None]], dict[str, bytes | None]]
+        self,
+        keys: list[str],
+        change: Callable[[list[bytes | None]], dict[str, bytes | None]],
+        rescheduled: list[AccountState] | None = None,
     ) -> None:
-        """Read ``keys``, let ``change`` compute new values (None deletes), write them
-        atomically; retried while another client changes a watched key."""
+        """Read ``keys`` (all of one slot), let ``change`` compute new values (None
+        deletes), write them atomically, with the decay due time of every account
+        ``change`` left in ``rescheduled`` (accounts of that slot); retried while another
+        client changes a watched key. Three round trips: WATCH, MGET, MULTI/EXEC."""
         while True:
             async with self.client.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(*keys)
-                    values = [_bytes(await pipe.get(key)) for key in keys]
+                    values = [_bytes(value) for value in await pipe.mget(keys)]
                     writes = change(values)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     for key, value in writes.items():
@@ -506,6 +512,8 @@ class QualifierStore:
                             pipe.delete(key)
                         else:
                             pipe.set(key, value)
+                    for account in rescheduled or []:
+                        self._reschedule(pipe, account)
                     await pipe.execute()
                     return
                 except WatchError:
@@ -523,7 +531,12 @@ class QualifierStore:
             keys.bucket(lead_id, new_account),
         )
         old_key, new_key = keys.lead(old_bucket, lead_id), keys.lead(new_bucket, lead_id)
-        raw_old = _bytes(await self.client.get(old_key))
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(old_key)
+            pipe.get(new_key)
+            raw_old, raw_new = (_bytes(value) for value in await pipe.execute())
+        if raw_old is None and raw_new is None:
+            return  # no state anywhere yet (a renamed lead's is in the leads it absorbs)
         moved: list[LeadState] = []
         joined: list[AccountState] = []
 
@@ -544,16 +557,16 @@ class QualifierStore:
             return writes
 
         watched = [new_key] + ([keys.account(new_bucket, new_account)] if new_account else [])
-        await self._transact(watched, join)
+        await self._transact(watched, join, joined)
         if not moved:
             return
-        for account in joined:
-            await self._reschedule(account)
         if old_account is not None:
             await self._leave(moved[0], old_account, old_bucket)
         if old_bucket != new_bucket:
-            await self.client.delete(old_key)
-            await self.client.zrem(keys.due(old_bucket), f"L:{lead_id}")
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(old_key)
+                pipe.zrem(keys.due(old_bucket), f"L:{lead_id}")
+                await pipe.execute()
 
     async def _leave(self, lead: LeadState, account_id: str, bucket: int) -> None:
         """Take ``lead`` (as it was when it left) out of an account; idempotent."""
@@ -568,19 +581,17 @@ class QualifierStore:
             left[:] = [account]
             return {account_key: encode_account(account)}
 
-        await self._transact([account_key], leave)
-        for account in left:
-            await self._reschedule(account)
+        await self._transact([account_key], leave, left)
 
-    async def _reschedule(self, account: AccountState) -> None:
-        """Re-file an account's decay due time after Python changed its score (a member
-        joined, left or merged); the scripts keep it current otherwise."""
+    def _reschedule(self, pipe: Pipeline, account: AccountState) -> None:
+        """Queue the re-filing of an account's decay due time after Python changed its
+        score (a member joined, left or merged); the scripts keep it current otherwise."""
         due_key = self.keys.due(self.keys.bucket("", account.account_id))
         due = account_due(account, self.rules)
         if due is None:
-            await self.client.zrem(due_key, f"A:{account.account_id}")
+            pipe.zrem(due_key, f"A:{account.account_id}")
         else:
-            await self.client.zadd(due_key, {f"A:{account.account_id}": due})
+            pipe.zadd(due_key, {f"A:{account.account_id}": due})
 
     async def _merge(
         self,
@@ -597,9 +608,11 @@ class QualifierStore:
         old_bucket = keys.bucket(absorbed_id, absorbed_account)
         old_key = keys.lead(old_bucket, absorbed_id)
         raw = _bytes(
-            await self._take(keys=[old_key, f"{old_key}:merged"], args=[lead_id, TOMBSTONE_TTL_S])
+            await self._take(
+                keys=[old_key, f"{old_key}:merged", keys.due(old_bucket)],
+                args=[lead_id, TOMBSTONE_TTL_S, f"L:{absorbed_id}"],
+            )
         )
-        await self.client.zrem(keys.due(old_bucket), f"L:{absorbed_id}")
         if raw is None:  # no state yet (its events may be in flight): the tombstone waits
             return
         absorbed = decode_lead(absorbed_id, raw)
@@ -642,9 +655,7 @@ class QualifierStore:
             return writes
 
         folded: list[AccountState] = []
-        await self._transact([lead_key] + ([account_key] if account_key else []), fold)
-        for account in folded:
-            await self._reschedule(account)
+        await self._transact([lead_key] + ([account_key] if account_key else []), fold, folded)
 
     async def _redirect(
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]], merged: dict[str, str]

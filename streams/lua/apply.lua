@@ -420,6 +420,8 @@ local function evaluate_account(trigger)
     end
     return
   end
+  -- Every condition below must hold; the score is the cheap one (members are many).
+  if score < mqa.enter then return end
   local engaged = engaged_members(account, t, cfg.window)
   local personas = personas_of(account, engaged)
   local have = {}

@@ -8,10 +8,13 @@ Idempotent: on a tombstone it only returns the state it kept (false once folded)
 
 KEYS[1] - the absorbed lead's state blob
 KEYS[2] - where its state is kept meanwhile (same hash tag)
+KEYS[3] - the due-time sorted set of its bucket (same hash tag)
 ARGV[1] - survivor lead id
 ARGV[2] - time to live of both, seconds
+ARGV[3] - its member in KEYS[3] (L:<lead id>), removed: a merged lead has no timer
 Returns the absorbed lead's state blob, or false if it had none.
 ]]
+redis.call('ZREM', KEYS[3], ARGV[3])
 local raw = redis.call('GET', KEYS[1])
 local blob = raw and cmsgpack.unpack(raw) or {}
 if blob.mg then
