@@ -79,6 +79,9 @@ def _extra(raw: bytes) -> dict[str, Any]:
 MAX_MERGE_HOPS = 8
 #: Signals per resolve.lua call (a call blocks Redis; ~10 µs per signal).
 RESOLVE_CHUNK = 500
+#: Events per apply.lua call, about (a call blocks Redis; ~40 µs per event): a bucket
+#: with more in one batch gets several calls, in order.
+APPLY_CHUNK = 256
 #: A lead blob left behind by a merge points at the survivor for this long.
 TOMBSTONE_TTL_S = 7 * 86_400
 
@@ -428,15 +431,24 @@ class QualifierStore:
         return runs
 
     async def _run_all(self, runs: list[_Run]) -> ApplyResult:
-        """Apply ``runs``: one apply.lua call per bucket (its runs in order), pipelined."""
-        by_bucket: dict[int, list[_Run]] = {}
+        """Apply ``runs``: one apply.lua call per bucket (its runs in order; a bucket with
+        more than ``APPLY_CHUNK`` events gets several calls, in order), pipelined."""
+        groups: dict[int, list[list[_Run]]] = {}
+        sizes: dict[int, int] = {}
         for run in runs:
-            by_bucket.setdefault(run.bucket, []).append(run)
-        calls = [self._apply_call(bucket, group) for bucket, group in by_bucket.items()]
-        replies = await self._scripts(self._apply, calls)
+            chunks = groups.setdefault(run.bucket, [[]])
+            if sizes.get(run.bucket, 0) >= APPLY_CHUNK:
+                chunks.append([])
+                sizes[run.bucket] = 0
+            chunks[-1].append(run)
+            sizes[run.bucket] = sizes.get(run.bucket, 0) + max(1, len(run.events))
+        calls = [chunk for chunks in groups.values() for chunk in chunks]
+        replies = await self._scripts(
+            self._apply, [self._apply_call(chunk[0].bucket, chunk) for chunk in calls]
+        )
         result = ApplyResult()
-        for group, reply in zip(by_bucket.values(), replies, strict=True):
-            for run, run_reply in zip(group, unpack(reply), strict=True):
+        for chunk, reply in zip(calls, replies, strict=True):
+            for run, run_reply in zip(chunk, unpack(reply), strict=True):
                 self._collect(result, run, run_reply)
         return result
 

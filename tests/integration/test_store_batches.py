@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+import streams.store as store_module
 from leadq.compiled import compile_rules
 from schemas.rules import load_rules
 from schemas.signal import Signal
@@ -138,3 +139,13 @@ async def test_moves_and_merges_in_a_batch_apply_as_one_by_one(make_store: MakeS
         _signal(10, {"email": "dee@gmail.com"}, name="Webinar Attended"),
     ]
     await _assert_same(make_store, signals, ["e:dee@gmail.com", "e:cy@globex.com", "a:v7"])
+
+
+async def test_a_bucket_with_many_events_gets_several_calls_in_order(
+    make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "APPLY_CHUNK", 3)
+    people = [{"email": "ann@acme.com"}, {"email": "bob@acme.com"}, {"email": "eve@acme.com"}]
+    signals = [_signal(n, people[n % 3]) for n in range(1, 16)]
+    signals.append(_signal(16, people[1], name="Demo Requested"))
+    await _assert_same(make_store, signals, ["e:ann@acme.com", "e:bob@acme.com"], buckets=1)
