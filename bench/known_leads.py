@@ -9,7 +9,7 @@ accounts' blobs.
 :func:`populate` writes ``known`` leads into a Redis as copies of those: generation
 ``g`` of the template gets ids with the suffix ``~g`` (leads, accounts, identity keys),
 lands in the buckets its new ids hash to, and is indexed exactly as resolve.lua indexes a
-lead (identity index, per-lead key set, lead → account) with its due-time entry. The
+lead (identity index, its other identity keys, lead → account) with its due-time entry. The
 blobs keep their original content (ids inside them are not rewritten), which changes
 nothing for memory or speed: the measured workload never touches a clone, and their
 due times lie in the future (see ``bench.cluster.BENCH_START``).
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
@@ -81,6 +82,8 @@ async def build_template(
 async def _snapshot(client: Redis, keys: Keys) -> Template:
     pairs = await client.hgetall(keys.lead_accounts())
     owners = {str(text(k)): str(text(v)) for k, v in pairs.items()}
+    packed = await client.hgetall(keys.lead_keys())
+    others = {str(text(k)): [str(m) for m in unpack(raw(v) or b"\x90")] for k, v in packed.items()}
     due: dict[str, float] = {}
     for bucket in keys.all_buckets():
         entries: Any = await client.zrange(keys.due(bucket), 0, -1, withscores=True)
@@ -99,13 +102,12 @@ async def _snapshot(client: Redis, keys: Keys) -> Template:
         blob = raw(await client.get(key))
         if key.endswith(":merged") or blob is None or "mg" in unpack(blob):
             continue
-        members = await client.smembers(f"{keys.identities().removesuffix('index')}keys:{lead_id}")
         template.leads.append(
             TemplateLead(
                 lead_id,
                 owners.get(lead_id),
                 blob,
-                tuple(sorted(str(text(m)) for m in members)),
+                tuple(sorted({lead_id, *others.get(lead_id, [])})),
                 due.get(f"L:{lead_id}"),
             )
         )
@@ -119,7 +121,6 @@ async def populate(redis_url: str, template: Template, known: int) -> float:
     if not template.leads:
         raise ValueError("the template has no leads")
     keys = Keys()
-    keys_prefix = keys.identities().removesuffix("index") + "keys:"
     client = Redis.from_url(redis_url, socket_timeout=60.0)
     started = time.perf_counter()
     try:
@@ -132,7 +133,7 @@ async def populate(redis_url: str, template: Template, known: int) -> float:
                 chunk = leads[start : start + CHUNK]
                 async with client.pipeline(transaction=False) as pipe:
                     for lead in chunk:
-                        _write_lead(pipe, keys, keys_prefix, lead, suffix)
+                        _write_lead(pipe, keys, lead, suffix)
                     await pipe.execute()
             accounts = {lead.account_id for lead in leads if lead.account_id}
             async with client.pipeline(transaction=False) as pipe:
@@ -148,16 +149,16 @@ async def populate(redis_url: str, template: Template, known: int) -> float:
     return time.perf_counter() - started
 
 
-def _write_lead(
-    pipe: Pipeline, keys: Keys, keys_prefix: str, lead: TemplateLead, suffix: str
-) -> None:
+def _write_lead(pipe: Pipeline, keys: Keys, lead: TemplateLead, suffix: str) -> None:
     lead_id = lead.lead_id + suffix
     account_id = lead.account_id + suffix if lead.account_id else None
     bucket = keys.bucket(lead_id, account_id)
     identities = [key + suffix for key in lead.identity_keys] or [lead_id]
     pipe.set(keys.lead(bucket, lead_id), lead.blob)
-    pipe.hset(keys.identities(), mapping=dict.fromkeys(identities, lead_id))
-    pipe.sadd(keys_prefix + lead_id, *identities)
+    pipe.hset(keys.identities(), mapping={k: "" if k == lead_id else lead_id for k in identities})
+    others = [key for key in identities if key != lead_id]
+    if others:
+        pipe.hset(keys.lead_keys(), lead_id, msgpack.packb(others))
     if account_id is not None:
         pipe.hset(keys.lead_accounts(), lead_id, account_id)
     if lead.due is not None:

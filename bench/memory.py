@@ -5,7 +5,9 @@
   index entries and key set, lead → account entry, due-time entry, its share of the
   account blobs and of the outbox streams' leftovers).
 - ``MEMORY USAGE`` (exact, ``SAMPLES 0``) of up to ``SAMPLE`` of those leads' blobs and
-  key sets and of the accounts they created; the two identity hashes per lead.
+  of the accounts they created; per lead (known leads included): the hash of leads'
+  other identity keys (``lead_keys_set``), and the identity index and lead → account
+  hashes together.
 - ``bytes_per_known_lead``: growth of ``used_memory`` per cloned known lead
   (``bench.known_leads``), measured by the caller.
 
@@ -65,9 +67,7 @@ async def measure(redis_url: str, used_before: int, known: int) -> Memory:
             sizes = [await _usage(client, k) for k in live[:SAMPLE]]
             memory.lead_blob = sum(sizes) / len(sizes)
             memory.lead_blob_p99 = percentile(sizes, 99)
-            prefix = keys.identities().removesuffix("index") + "keys:"
-            sets = [await _usage(client, prefix + k.split(":lead:", 1)[1]) for k in live[:SAMPLE]]
-            memory.lead_keys_set = sum(sets) / len(sets)
+            memory.lead_keys_set = await _usage(client, keys.lead_keys()) / (known + len(live))
         if account_keys:
             accounts = [await _usage(client, k) for k in account_keys[:SAMPLE]]
             memory.account_blob = sum(accounts) / len(accounts)

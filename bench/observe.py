@@ -183,10 +183,11 @@ class PipelineObserver:
                 continue
             blob = unpack(blob_bytes)
             if isinstance(blob, dict) and "mg" in blob:
-                # Merged: applied before the merge (its state kept aside), or redirected
-                # to the survivor after it.
+                # Merged: applied before the merge (the tombstone keeps its offsets; older
+                # tombstones only its state, kept aside), or redirected to the survivor.
                 kept = raw(await self._redis.get(f"{key}:merged"))
-                if kept is not None and lead_offsets(kept).get(source, -1) >= offset:
+                applied = lead_offsets(blob) | (lead_offsets(kept) if kept is not None else {})
+                if applied.get(source, -1) >= offset:
                     return True
                 lead_id = blob["mg"]
                 account_id = text(await self._redis.hget(keys.lead_accounts(), lead_id))

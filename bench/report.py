@@ -238,7 +238,7 @@ def table(r: RunResults, f: dict[str, object]) -> str:
             f"Redis memory: {_n(mem.bytes_per_lead)} B per lead (used_memory growth over "
             f"{mem.leads:,} leads, {mem.accounts:,} accounts made by the pipeline)",
             f"  MEMORY USAGE: lead blob {_n(mem.lead_blob)} B (p99 {_n(mem.lead_blob_p99)}), "
-            f"identity key set {_n(mem.lead_keys_set)} B, identity hashes "
+            f"other identity keys {_n(mem.lead_keys_set)} B, identity hashes "
             f"{_n(mem.index_per_lead)} B per lead; account blob {_n(mem.account_blob)} B",
             f"  known (cloned) lead: {_n(mem.bytes_per_known_lead)} B each; Redis used_memory "
             f"{_n(mem.used_memory_mb, 1)} MB after the run",

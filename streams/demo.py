@@ -131,7 +131,11 @@ def ensure_fresh(settings: Settings, documents: Sequence[Document], external: bo
     keys = sorted({k for d in documents for s in d.signals for k in identity_keys(s)})
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5.0)
     try:
-        known = [k for k, v in zip(keys, client.hmget(Keys().identities(), keys), strict=True) if v]
+        known = [
+            k
+            for k, v in zip(keys, client.hmget(Keys().identities(), keys), strict=True)
+            if v is not None
+        ]
     finally:
         client.close()
     if known:

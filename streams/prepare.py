@@ -12,7 +12,8 @@ from typing import Any
 
 from leadq.compiled import CompiledRules
 from leadq.intent import match_intent
-from leadq.profile import build_profile, grade_at_least
+from leadq.profile import build_profile, grade_at_least, person_subject
+from leadq.profile_model import Profile
 from leadq.state import AccountState, LeadState, later, merge_traits
 from schemas.signal import Signal
 from streams.codec import profile_to_wire
@@ -67,6 +68,33 @@ def _absorb(
     return lead_traits, account_traits
 
 
+#: Per batch: lead id → (the person subject a profile was built from, it, on the wire).
+ProfileCache = dict[str, tuple[dict[str, Any], Profile, dict[str, Any]]]
+
+
+def _profile(
+    lead: LeadState,
+    account: AccountState | None,
+    rules: CompiledRules,
+    cache: ProfileCache | None,
+) -> tuple[Profile, dict[str, Any]]:
+    """``build_profile`` and its wire form, reused while the lead's subject is unchanged.
+
+    A profile is a function of the person subject alone (the answers are lead traits,
+    which the subject holds), and most signals change no trait, so within a batch a
+    lead's later signals mostly reuse the first one's profile.
+    """
+    subject = person_subject(lead, account, rules.free_mail)
+    cached = cache.get(lead.lead_id) if cache is not None else None
+    if cached is not None and cached[0] == subject:
+        return cached[1], cached[2]
+    profile = build_profile(lead, account, rules)
+    wire = profile_to_wire(profile)
+    if cache is not None:
+        cache[lead.lead_id] = (subject, profile, wire)
+    return profile, wire
+
+
 def prepare_event(
     lead: LeadState,
     account: AccountState | None,
@@ -75,8 +103,10 @@ def prepare_event(
     source: str,
     offset: int | None,
     rules: CompiledRules,
+    profiles: ProfileCache | None = None,
 ) -> dict[str, Any]:
-    """The apply.lua event map for ``signal``; updates the working copies in place."""
+    """The apply.lua event map for ``signal``; updates the working copies in place.
+    ``profiles`` (one dict per batch and rules) lets a lead's signals share a profile."""
     event: dict[str, Any] = {
         "id": signal.event_id,
         "t": signal.occurred_ms,
@@ -89,7 +119,7 @@ def prepare_event(
         return event  # the script will skip it before reading anything else
     lead_traits, account_traits = _absorb(lead, account, signal, rules)
     matches = match_intent(signal, rules)
-    profile = build_profile(lead, account, rules)
+    profile, profile_wire = _profile(lead, account, rules, profiles)
     stages = rules.rules.stages
     event.update(
         em=signal.identity.email,
@@ -114,9 +144,19 @@ def prepare_event(
         amq=all(a in profile.answers for a in stages.mql.requires_answers),
         asq=all(a in profile.answers for a in stages.sql.requires_answers),
         dqn=[f"{d} ({reason})" for d, reason in profile.disqualifiers],
-        pf=profile_to_wire(profile),
+        pf=profile_wire,
     )
-    return {k: v for k, v in event.items() if v is not None}
+    return _slim(event)
+
+
+def _slim(event: dict[str, Any]) -> dict[str, Any]:
+    """``event`` without what apply.lua reads as absent anyway (None, False, empty
+    lists and maps): every field costs the script its unpacking."""
+    return {
+        k: v
+        for k, v in event.items()
+        if v is not None and v is not False and not (isinstance(v, list | dict) and not v)
+    }
 
 
 def prepare_account_only(account: AccountState, signal: Signal) -> dict[str, Any]:

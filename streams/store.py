@@ -11,13 +11,16 @@ Guarantees:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
+from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, WatchError
 
 from leadq.compiled import CompiledRules
 from leadq.identity import domain_candidate, identity_keys, new_account_domain, previous_keys
@@ -29,17 +32,19 @@ from schemas.routed import RoutedSignal
 from schemas.signal import Signal
 from schemas.transition import TransitionData
 from streams.codec import (
+    account_facts,
     decode_account,
     decode_lead,
     decode_record,
     encode_account,
     encode_lead,
+    lead_facts,
     lead_offsets,
     unpack,
 )
 from streams.engine_config import packed_engine_config
-from streams.keys import Keys
-from streams.prepare import prepare_account_only, prepare_event
+from streams.keys import Keys, indexed_lead
+from streams.prepare import ProfileCache, prepare_account_only, prepare_event
 from streams.scripts import register
 
 
@@ -72,6 +77,11 @@ def _extra(raw: bytes) -> dict[str, Any]:
 
 #: Merges followed from a signal's lead to the lead that now holds it (a → e → u is 2).
 MAX_MERGE_HOPS = 8
+#: Signals per resolve.lua call (a call blocks Redis; ~10 µs per signal).
+RESOLVE_CHUNK = 500
+#: Events per apply.lua call, about (a call blocks Redis; ~40 µs per event): a bucket
+#: with more in one batch gets several calls, in order.
+APPLY_CHUNK = 256
 #: A lead blob left behind by a merge points at the survivor for this long.
 TOMBSTONE_TTL_S = 7 * 86_400
 
@@ -101,7 +111,7 @@ class ApplyResult:
 
 @dataclass
 class _Run:
-    """Consecutive signals of one lead: one apply.lua call."""
+    """Consecutive signals of one lead, applied in order by apply.lua."""
 
     lead_id: str | None
     account_id: str | None
@@ -112,6 +122,68 @@ class _Run:
     fire_until: int | None = None
     #: Positions in the applied batch of this run's events.
     items: list[int] = field(default_factory=list)
+    #: The profile the run's latest event carries (apply.lua keeps it for the next).
+    profile: object = None
+
+    def add(self, event: dict[str, Any], position: int) -> None:
+        """Append an event; its profile is left out when it is the previous one's."""
+        profile = event.get("pf")
+        if profile is not None and profile is self.profile:
+            del event["pf"]
+        elif profile is not None:
+            self.profile = profile
+        self.events.append(event)
+        self.items.append(position)
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A batch item waiting for its phase of ``QualifierStore.apply``."""
+
+    position: int
+    item: tuple[RoutedSignal, str, int | None]
+    #: Its move or merge was done; what is left is to apply it.
+    restructured: bool = False
+
+    def entities(self) -> set[str]:
+        """The leads (``L:``) and accounts (``A:``) applying this item reads or writes."""
+        routed = self.item[0]
+        found = {f"L:{routed.lead_id}", f"A:{routed.account_id}"}
+        if not self.restructured and _restructures(routed):
+            found.add(f"A:{routed.previous_account}")
+            for absorbed_id, absorbed_account in routed.absorbed:
+                found |= {f"L:{absorbed_id}", f"A:{absorbed_account}"}
+        found -= {"L:None", "A:None"}
+        return found
+
+
+def _schedule(
+    pending: Sequence[_Pending],
+) -> tuple[list[_Pending], list[_Pending], list[_Pending]]:
+    """Split ``pending`` (in batch order) into (items to apply now, items whose move or
+    merge runs after those, items for a later phase).
+
+    A move or merge blocks the leads and accounts it involves for the rest of the phase;
+    an item touching a blocked one waits and blocks its own too, so each lead and
+    account keeps its batch order. The first move or merge is never blocked: every
+    phase makes progress.
+    """
+    ready: list[_Pending] = []
+    restructures: list[_Pending] = []
+    later: list[_Pending] = []
+    blocked: set[str] = set()
+    for p in pending:
+        entities = p.entities()
+        if entities & blocked:
+            later.append(p)
+            blocked |= entities
+        elif not p.restructured and _restructures(p.item[0]):
+            restructures.append(p)
+            later.append(p)
+            blocked |= entities
+        else:
+            ready.append(p)
+    return ready, restructures, later
 
 
 def _fire_order(due: Sequence[tuple[int, int, str]], accounts: dict[str, str | None]) -> list[_Run]:
@@ -161,29 +233,63 @@ class QualifierStore:
 
     # ------------------------------------------------------------- identity
     async def resolve(self, signals: Sequence[Signal]) -> list[RoutedSignal]:
-        """Route each signal to its lead and account (one pipelined round trip)."""
-        id_keys = [self.keys.identities(), self.keys.lead_accounts(), self._keys_prefix()]
-        async with self.client.pipeline(transaction=False) as pipe:
-            for signal in signals:
-                request = {
-                    "keys": identity_keys(signal),
-                    "prev": previous_keys(signal),
-                    "acct": signal.account.id or "",
-                    "dom": domain_candidate(signal, self.rules.free_mail) or "",
-                }
-                await self._resolve(keys=id_keys, args=[msgpack.packb(request)], client=pipe)
-            replies = await pipe.execute()
-        return [self._routed(s, unpack(r)) for s, r in zip(signals, replies, strict=True)]
+        """Route each signal to its lead and account, in order, as if one by one: a
+        signal sees the identities every earlier signal of the batch wrote. One script
+        call per ``RESOLVE_CHUNK`` signals, pipelined: one round trip."""
+        id_keys = [self.keys.identities(), self.keys.lead_accounts(), self.keys.lead_keys()]
+        requests = [
+            {
+                "keys": identity_keys(signal),
+                "prev": previous_keys(signal),
+                "acct": signal.account.id or "",
+                "dom": domain_candidate(signal, self.rules.free_mail) or "",
+            }
+            for signal in signals
+        ]
+        calls = [
+            (id_keys, [msgpack.packb(requests[start : start + RESOLVE_CHUNK])])
+            for start in range(0, len(requests), RESOLVE_CHUNK)
+        ]
+        replies = [
+            reply for raw in await self._scripts(self._resolve, calls) for reply in unpack(raw)
+        ]
+        return [self._routed(s, r) for s, r in zip(signals, replies, strict=True)]
 
-    def _keys_prefix(self) -> str:
-        return self.keys.identities().removesuffix("index") + "keys:"
+    async def _scripts(
+        self, script: AsyncScript, calls: Sequence[tuple[list[str], list[Any]]]
+    ) -> list[Any]:
+        """Run ``script`` once per (keys, args) in one pipelined round trip; the replies in
+        order. EVALSHA goes straight into the pipeline (redis-py's script objects would
+        add a SCRIPT EXISTS round trip per pipeline); calls refused with NOSCRIPT (a
+        restarted Redis) load the script and run again: a refused call did not run."""
+        if not calls:
+            return []
+        if len(calls) == 1:
+            keys, args = calls[0]
+            return [await script(keys=keys, args=args)]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies: list[Any] = await pipe.execute(raise_on_error=False)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:
+            script.sha = await self.client.script_load(script.script)
+            retried = await self._scripts(script, [calls[i] for i in missing])
+            for i, reply in zip(missing, retried, strict=True):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
 
     @staticmethod
     def _routed(signal: Signal, reply: list[Any]) -> RoutedSignal:
         lead, absorbed, account, previous, absorbed_accounts, new_lead = reply
         if lead is False and signal.account.id:
             account = signal.account.id
-        return RoutedSignal(
+        # Built without validation: every value comes typed from resolve.lua or is the
+        # already validated signal (validating ~1 model per signal showed in profiles).
+        return RoutedSignal.model_construct(
             lead_id=lead or None,
             account_id=account or None,
             previous_account=previous or None,
@@ -202,28 +308,63 @@ class QualifierStore:
 
         Items addressed to a lead that was merged into another (its events were in flight
         when an identify stitched it) are applied to the lead that absorbed it. An item that
-        moves its lead to another account or merges leads into it is a barrier: what came
-        before it is applied first (a lead's first events and the group call that moves it
-        can share a batch), so the batch runs in segments; almost every batch is one.
+        moves its lead to another account or merges leads into it is a barrier for the
+        leads and accounts it involves: their earlier items are applied first (a lead's
+        first events and the group call that moves it can share a batch), their later
+        items after it. Items of other leads and accounts do not wait for it, so a batch
+        runs in phases (one read and one apply round trip each, the phase's moves and
+        merges concurrently), as many as its longest chain of dependent restructures.
+        Each lead and account sees its items in batch order; only the order between
+        unrelated leads changes.
         """
         result = ApplyResult()
-        segment: list[tuple[RoutedSignal, str, int | None]] = []
-        for item in batch:
-            if _restructures(item[0]):
-                if segment:
-                    result.add(await self._apply_segment(segment, depth))
-                await self._restructure(item[0])
-                segment = []
-            segment.append(item)
-        if segment:
-            result.add(await self._apply_segment(segment, depth))
+        pending = [_Pending(position, item) for position, item in enumerate(batch)]
+        while pending:
+            ready, restructures, later = _schedule(pending)
+            barrier = restructures[0].position if restructures else None
+            requeued: list[_Pending] = []
+            if ready:
+                applied, requeued = await self._apply_segment(ready, depth, barrier)
+                result.add(applied)
+            outcomes = await asyncio.gather(
+                *(self._restructure(p.item[0]) for p in restructures), return_exceptions=True
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            for p in restructures:
+                p.restructured = True
+            pending = sorted(later + requeued, key=lambda p: p.position)
         return result
 
     async def _apply_segment(
-        self, batch: Sequence[tuple[RoutedSignal, str, int | None]], depth: int
-    ) -> ApplyResult:
-        """Apply items that need no move or merge: one read and one apply round trip."""
+        self, pending: Sequence[_Pending], depth: int, barrier: int | None = None
+    ) -> tuple[ApplyResult, list[_Pending]]:
+        """Apply items that need no move or merge: one read and one apply round trip.
+
+        Returns the result and the items left for the next phase: an item at or after
+        ``barrier`` (the position of the phase's first move or merge) addressed to a lead
+        merged meanwhile may belong to a lead that move or merge involves, so it and the
+        items after it wait for it instead of being redirected now.
+        """
+        batch = [p.item for p in pending]
         leads, accounts, merged = await self._read(batch)
+        left: list[_Pending] = []
+        if merged and barrier is not None:
+            cut = next(
+                (
+                    i
+                    for i, p in enumerate(pending)
+                    if p.position >= barrier and p.item[0].lead_id in merged
+                ),
+                None,
+            )
+            if cut is not None:
+                left, batch = list(pending[cut:]), batch[:cut]
+                if not batch:
+                    return ApplyResult(), left
+                kept = {routed.lead_id for routed, _, _ in batch}
+                merged = {lead: survivor for lead, survivor in merged.items() if lead in kept}
         for _ in range(MAX_MERGE_HOPS):  # a → e → u: an anonymous lead renamed twice
             if not merged:
                 break
@@ -236,36 +377,51 @@ class QualifierStore:
         if result.merged and depth < 3:
             # A lead merged between our read and the script (rare): re-route those items.
             result.add(await self.apply([batch[i] for i in result.merged], depth + 1))
-        return result
+        return result, left
 
     async def _read(
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]]
     ) -> tuple[
         dict[str, tuple[LeadState, dict[str, int]]], dict[str, AccountState], dict[str, str]
     ]:
-        """The batch's lead and account states, and {merged lead id: survivor id}."""
+        """The facts of the batch's leads and accounts that preparing signals needs (see
+        ``codec.lead_facts``), with offsets, and {merged lead id: survivor id}."""
         lead_ids = {r.lead_id: r.account_id for r, _, _ in batch if r.lead_id}
-        account_ids = sorted({r.account_id for r, _, _ in batch if r.account_id})
+        account_ids = {r.account_id for r, _, _ in batch if r.account_id}
+        # One MGET per bucket (one slot each, so it works on Redis Cluster too).
+        by_bucket: dict[int, list[tuple[str, str]]] = {}
+        for lead_id, account_id in lead_ids.items():
+            bucket = self.keys.bucket(lead_id, account_id)
+            by_bucket.setdefault(bucket, []).append(("L", lead_id))
+        for account_id in account_ids:
+            by_bucket.setdefault(self.keys.bucket("", account_id), []).append(("A", account_id))
         async with self.client.pipeline(transaction=False) as pipe:
-            for lead_id, account_id in lead_ids.items():
-                pipe.get(self.keys.lead(self.keys.bucket(lead_id, account_id), lead_id))
-            for account_id in account_ids:
-                pipe.get(self.keys.account(self.keys.bucket("", account_id), account_id))
+            for bucket, wanted in by_bucket.items():
+                pipe.mget(
+                    [
+                        self.keys.lead(bucket, entity_id)
+                        if kind == "L"
+                        else self.keys.account(bucket, entity_id)
+                        for kind, entity_id in wanted
+                    ]
+                )
             replies = await pipe.execute()
         leads: dict[str, tuple[LeadState, dict[str, int]]] = {}
+        accounts: dict[str, AccountState] = {}
         merged: dict[str, str] = {}
-        for lead_id, raw in zip(lead_ids, replies[: len(lead_ids)], strict=True):
-            blob = unpack(raw) if raw else None
-            if blob is not None and "mg" in blob:
-                merged[lead_id] = blob["mg"]
-            elif raw is not None:
-                leads[lead_id] = (decode_lead(lead_id, raw), lead_offsets(raw))
-            else:
-                leads[lead_id] = (LeadState(lead_id=lead_id), {})
-        accounts = {
-            account_id: decode_account(account_id, raw) if raw else AccountState(account_id)
-            for account_id, raw in zip(account_ids, replies[len(lead_ids) :], strict=True)
-        }
+        for wanted, values in zip(by_bucket.values(), replies, strict=True):
+            for (kind, entity_id), raw in zip(wanted, values, strict=True):
+                blob = unpack(raw) if raw else None
+                if kind == "A":
+                    accounts[entity_id] = (
+                        account_facts(entity_id, blob) if blob else AccountState(entity_id)
+                    )
+                elif blob is None:
+                    leads[entity_id] = (LeadState(lead_id=entity_id), {})
+                elif "mg" in blob:
+                    merged[entity_id] = blob["mg"]
+                else:
+                    leads[entity_id] = (lead_facts(entity_id, blob), lead_offsets(blob))
         return leads, accounts, merged
 
     def _prepare(
@@ -275,6 +431,7 @@ class QualifierStore:
         accounts: dict[str, AccountState],
     ) -> list[_Run]:
         runs: list[_Run] = []
+        profiles: ProfileCache = {}
         for position, (routed, source, offset) in enumerate(batch):
             account = accounts.get(routed.account_id) if routed.account_id else None
             if routed.lead_id is None:
@@ -284,7 +441,7 @@ class QualifierStore:
             else:
                 lead, offsets = leads[routed.lead_id]
                 event = prepare_event(
-                    lead, account, offsets, routed.signal, source, offset, self.rules
+                    lead, account, offsets, routed.signal, source, offset, self.rules, profiles
                 )
             last = runs[-1] if runs else None
             if last is None or (last.lead_id, last.account_id) != (
@@ -299,50 +456,64 @@ class QualifierStore:
                 bucket = self.keys.bucket(routed.lead_id or "", routed.account_id)
                 last = _Run(routed.lead_id, routed.account_id, bucket, domain)
                 runs.append(last)
-            last.events.append(event)
-            last.items.append(position)
+            last.add(event, position)
         return runs
 
     async def _run_all(self, runs: list[_Run]) -> ApplyResult:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for run in runs:
-                await self._call_apply(pipe, run)
-            replies = await pipe.execute()
+        """Apply ``runs``: one apply.lua call per bucket (its runs in order; a bucket with
+        more than ``APPLY_CHUNK`` events gets several calls, in order), pipelined."""
+        groups: dict[int, list[list[_Run]]] = {}
+        sizes: dict[int, int] = {}
+        for run in runs:
+            chunks = groups.setdefault(run.bucket, [[]])
+            if sizes.get(run.bucket, 0) >= APPLY_CHUNK:
+                chunks.append([])
+                sizes[run.bucket] = 0
+            chunks[-1].append(run)
+            sizes[run.bucket] = sizes.get(run.bucket, 0) + max(1, len(run.events))
+        calls = [chunk for chunks in groups.values() for chunk in chunks]
+        replies = await self._scripts(
+            self._apply, [self._apply_call(chunk[0].bucket, chunk) for chunk in calls]
+        )
         result = ApplyResult()
-        for run, reply in zip(runs, replies, strict=True):
-            statuses, transitions, *merged_into = unpack(reply)
-            if merged_into:
-                result.merged += run.items
-                continue
-            for status in statuses or []:
-                result.statuses[status] = result.statuses.get(status, 0) + 1
-            result.emitted += [
-                Emitted(decode_record(record), run.bucket, entry_id)
-                for entry_id, record in transitions or []
-            ]
+        for chunk, reply in zip(calls, replies, strict=True):
+            for run, run_reply in zip(chunk, unpack(reply), strict=True):
+                self._collect(result, run, run_reply)
         return result
 
-    async def _call_apply(self, pipe: Any, run: _Run) -> None:
+    @staticmethod
+    def _collect(result: ApplyResult, run: _Run, reply: list[Any]) -> None:
+        statuses, transitions, *merged_into = reply
+        if merged_into:
+            result.merged += run.items
+            return
+        for status in statuses or []:
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+        result.emitted += [
+            Emitted(decode_record(record), run.bucket, entry_id)
+            for entry_id, record in transitions or []
+        ]
+
+    def _apply_call(self, bucket: int, runs: list[_Run]) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of one apply.lua call for ``runs`` of ``bucket``."""
         keys = self.keys
-        await self._apply(
-            keys=[
-                keys.lead(run.bucket, run.lead_id or ""),
-                keys.account(run.bucket, run.account_id)
-                if run.account_id
-                else keys.no_account(run.bucket),
-                keys.outbox(run.bucket),
-                keys.due(run.bucket),
-            ],
-            args=[
-                self._config,
+        script_keys = [keys.outbox(bucket), keys.due(bucket)]
+        for run in runs:
+            script_keys += [
+                keys.lead(bucket, run.lead_id or ""),
+                keys.account(bucket, run.account_id) if run.account_id else keys.no_account(bucket),
+            ]
+        packed = [
+            [
                 run.lead_id or "",
                 run.account_id or "",
                 run.domain or "",
-                "" if run.fire_until is None else str(run.fire_until),
-                msgpack.packb(run.events),
-            ],
-            client=pipe,
-        )
+                False if run.fire_until is None else run.fire_until,
+                run.events,
+            ]
+            for run in runs
+        ]
+        return script_keys, [self._config, msgpack.packb(packed)]
 
     # ------------------------------------------------- moves and merges (rare)
     async def _restructure(self, routed: RoutedSignal) -> None:
@@ -361,15 +532,20 @@ class QualifierStore:
             await self._merge(lead_id, routed.account_id, domain, absorbed_id, absorbed_account)
 
     async def _transact(
-        self, keys: list[str], change: Callable[[list[bytes | None]], dict[str, bytes | None]]
+        self,
+        keys: list[str],
+        change: Callable[[list[bytes | None]], dict[str, bytes | None]],
+        rescheduled: list[AccountState] | None = None,
     ) -> None:
-        """Read ``keys``, let ``change`` compute new values (None deletes), write them
-        atomically; retried while another client changes a watched key."""
+        """Read ``keys`` (all of one slot), let ``change`` compute new values (None
+        deletes), write them atomically, with the decay due time of every account
+        ``change`` left in ``rescheduled`` (accounts of that slot); retried while another
+        client changes a watched key. Three round trips: WATCH, MGET, MULTI/EXEC."""
         while True:
             async with self.client.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(*keys)
-                    values = [_bytes(await pipe.get(key)) for key in keys]
+                    values = [_bytes(value) for value in await pipe.mget(keys)]
                     writes = change(values)
                     pipe.multi()  # type: ignore[no-untyped-call]
                     for key, value in writes.items():
@@ -377,6 +553,8 @@ class QualifierStore:
                             pipe.delete(key)
                         else:
                             pipe.set(key, value)
+                    for account in rescheduled or []:
+                        self._reschedule(pipe, account)
                     await pipe.execute()
                     return
                 except WatchError:
@@ -394,7 +572,12 @@ class QualifierStore:
             keys.bucket(lead_id, new_account),
         )
         old_key, new_key = keys.lead(old_bucket, lead_id), keys.lead(new_bucket, lead_id)
-        raw_old = _bytes(await self.client.get(old_key))
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(old_key)
+            pipe.get(new_key)
+            raw_old, raw_new = (_bytes(value) for value in await pipe.execute())
+        if raw_old is None and raw_new is None:
+            return  # no state anywhere yet (a renamed lead's is in the leads it absorbs)
         moved: list[LeadState] = []
         joined: list[AccountState] = []
 
@@ -415,16 +598,16 @@ class QualifierStore:
             return writes
 
         watched = [new_key] + ([keys.account(new_bucket, new_account)] if new_account else [])
-        await self._transact(watched, join)
+        await self._transact(watched, join, joined)
         if not moved:
             return
-        for account in joined:
-            await self._reschedule(account)
         if old_account is not None:
             await self._leave(moved[0], old_account, old_bucket)
         if old_bucket != new_bucket:
-            await self.client.delete(old_key)
-            await self.client.zrem(keys.due(old_bucket), f"L:{lead_id}")
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(old_key)
+                pipe.zrem(keys.due(old_bucket), f"L:{lead_id}")
+                await pipe.execute()
 
     async def _leave(self, lead: LeadState, account_id: str, bucket: int) -> None:
         """Take ``lead`` (as it was when it left) out of an account; idempotent."""
@@ -439,19 +622,17 @@ class QualifierStore:
             left[:] = [account]
             return {account_key: encode_account(account)}
 
-        await self._transact([account_key], leave)
-        for account in left:
-            await self._reschedule(account)
+        await self._transact([account_key], leave, left)
 
-    async def _reschedule(self, account: AccountState) -> None:
-        """Re-file an account's decay due time after Python changed its score (a member
-        joined, left or merged); the scripts keep it current otherwise."""
+    def _reschedule(self, pipe: Pipeline, account: AccountState) -> None:
+        """Queue the re-filing of an account's decay due time after Python changed its
+        score (a member joined, left or merged); the scripts keep it current otherwise."""
         due_key = self.keys.due(self.keys.bucket("", account.account_id))
         due = account_due(account, self.rules)
         if due is None:
-            await self.client.zrem(due_key, f"A:{account.account_id}")
+            pipe.zrem(due_key, f"A:{account.account_id}")
         else:
-            await self.client.zadd(due_key, {f"A:{account.account_id}": due})
+            pipe.zadd(due_key, {f"A:{account.account_id}": due})
 
     async def _merge(
         self,
@@ -468,15 +649,20 @@ class QualifierStore:
         old_bucket = keys.bucket(absorbed_id, absorbed_account)
         old_key = keys.lead(old_bucket, absorbed_id)
         raw = _bytes(
-            await self._take(keys=[old_key, f"{old_key}:merged"], args=[lead_id, TOMBSTONE_TTL_S])
+            await self._take(
+                keys=[old_key, f"{old_key}:merged", keys.due(old_bucket)],
+                args=[lead_id, TOMBSTONE_TTL_S, f"L:{absorbed_id}"],
+            )
         )
-        await self.client.zrem(keys.due(old_bucket), f"L:{absorbed_id}")
         if raw is None:  # no state yet (its events may be in flight): the tombstone waits
             return
         absorbed = decode_lead(absorbed_id, raw)
         if absorbed_account is not None:
             await self._leave(absorbed, absorbed_account, old_bucket)
         await self._fold(lead_id, account_id, domain, absorbed)
+        # Folded (the survivor remembers it: a re-run folds nothing), so the kept state
+        # is not needed any more; a re-run of this merge finds none and stops above.
+        await self.client.delete(f"{old_key}:merged")
 
     async def _fold(
         self, lead_id: str, account_id: str | None, domain: str | None, absorbed: LeadState
@@ -510,9 +696,7 @@ class QualifierStore:
             return writes
 
         folded: list[AccountState] = []
-        await self._transact([lead_key] + ([account_key] if account_key else []), fold)
-        for account in folded:
-            await self._reschedule(account)
+        await self._transact([lead_key] + ([account_key] if account_key else []), fold, folded)
 
     async def _redirect(
         self, batch: Sequence[tuple[RoutedSignal, str, int | None]], merged: dict[str, str]
@@ -528,7 +712,10 @@ class QualifierStore:
         for routed, source, offset in batch:
             survivor = merged.get(routed.lead_id or "")
             if survivor and routed.lead_id:
-                current = _text(await self.client.hget(self.keys.identities(), routed.lead_id))
+                current = indexed_lead(
+                    routed.lead_id,
+                    _text(await self.client.hget(self.keys.identities(), routed.lead_id)),
+                )
                 survivor = current or survivor
                 account_id = _text(await self.client.hget(self.keys.lead_accounts(), survivor))
                 routed = routed.model_copy(
@@ -604,7 +791,9 @@ class QualifierStore:
     # ------------------------------------------------------------------ reads
     async def lead_location(self, lead_or_key: str) -> tuple[str, str | None] | None:
         """(lead id, account id) for a lead id or an identity key; ``None`` if unknown."""
-        lead_id = _text(await self.client.hget(self.keys.identities(), lead_or_key))
+        lead_id = indexed_lead(
+            lead_or_key, _text(await self.client.hget(self.keys.identities(), lead_or_key))
+        )
         resolved = lead_id or lead_or_key
         account = _text(await self.client.hget(self.keys.lead_accounts(), resolved))
         if lead_id is None and account is None:

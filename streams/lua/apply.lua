@@ -1,4 +1,4 @@
---[[ apply.lua: apply a batch of prepared signals to ONE lead and its account, atomically.
+--[[ apply.lua: apply runs of prepared signals to leads and accounts of ONE bucket, atomically.
 
 The fast path of the engine: a line-by-line mirror of leadq/engine.py, intent.py,
 stages.py, decay.py, explain.py (the Python engine is the specification; a parity test
@@ -6,56 +6,92 @@ compares both on hypothesis-generated sequences). Python does what needs the rul
 conditions (matching, fit, answers, persona) and passes the results in; this script does
 all the state arithmetic, stage evaluation and bookkeeping in one atomic call.
 
-KEYS[1] - lead state (MessagePack blob), e.g. lq:{b017}:lead:<lead id>
-KEYS[2] - account state (MessagePack blob), or any unused key of the same slot
-KEYS[3] - outbox stream of the bucket, lq:{b017}:outbox
-KEYS[4] - due-time sorted set of the bucket, lq:{b017}:due (members L:<lead>, A:<account>)
-All four share one hash tag, so the call touches a single slot (Redis Cluster safe).
+A run is a lead's consecutive signals (or one timer firing); one call applies every run
+of a batch that falls in one bucket, in order, exactly as one call per run would: the
+config is decoded once, and an account (or lead) that several runs touch is decoded and
+encoded once per call instead of once per run.
+
+KEYS[1] - outbox stream of the bucket, lq:{b017}:outbox
+KEYS[2] - due-time sorted set of the bucket, lq:{b017}:due (members L:<lead>, A:<account>)
+KEYS[1 + 2i], KEYS[2 + 2i] - run i's lead state (MessagePack blob, e.g.
+          lq:{b017}:lead:<lead id>) and account state (or any unused key of the slot)
+All share one hash tag, so the call touches a single slot (Redis Cluster safe).
 
 ARGV[1] - engine config (MessagePack map; see streams/engine_config.py)
-ARGV[2] - lead id, or "" when only the account's decay is fired
-ARGV[3] - account id, or ""
-ARGV[4] - account domain for a new account, or ""
-ARGV[5] - fire decay-driven moves due up to this epoch ms first ("" = none)
-ARGV[6] - events (MessagePack array of prepared events; see streams/prepare.py)
+ARGV[2] - runs (MessagePack array); run i is {lead id or "" when only the account's decay
+          is fired or only account facts are recorded, account id or "", account domain
+          for a new account or "", fire decay-driven moves due up to this epoch ms first
+          or false, events (array of prepared events; see streams/prepare.py; an
+          applied event without "pf" has the run's previous one's profile)}
 
-Returns a MessagePack array {statuses, transitions[, survivor]}: one status per event
-("applied", "duplicate", "replayed", "too_late", "account_only", or "merged" with the id of
-the lead that absorbed this one as third element), and {outbox entry id, record} for
-every transition, each record also appended to the outbox stream (field "r") so a relay
-can publish it at least once even if this caller dies before it does. Idempotency: the last applied offset per source partition
-is kept in the lead ("of"); an event at or below it is skipped as "replayed".
+Returns a MessagePack array with one reply per run, {statuses, transitions[, survivor]}:
+one status per event ("applied", "duplicate", "replayed", "too_late", "account_only", or
+"merged" with the id of the lead that absorbed this one as third element), and {outbox
+entry id, record} for every transition, each record also appended to the outbox stream
+(field "r") so a relay can publish it at least once even if this caller dies before it
+does. Idempotency: the last applied offset per source partition is kept in the lead
+("of"); an event at or below it is skipped as "replayed".
 ]]
 
 local cfg = cmsgpack.unpack(ARGV[1])
-local lead_id, account_id, account_domain = ARGV[2], ARGV[3], ARGV[4]
-local fire_until = tonumber(ARGV[5])
-local events = cmsgpack.unpack(ARGV[6])
+local runs = cmsgpack.unpack(ARGV[2])
 local pow, floor, ceil, log, abs = math.pow, math.floor, math.ceil, math.log, math.abs
+local OUTBOX, DUE = KEYS[1], KEYS[2]
 
 -- ----------------------------------------------------------------- state blobs
+-- Decoded once per call; written back once at the end.
+local loaded, dirty, order = {}, {}, {}
 local function load(key)
-  local raw = redis.call('GET', key)
-  if raw then return cmsgpack.unpack(raw) end
-  return nil
+  local state = loaded[key]
+  if state == nil then
+    local raw = redis.call('GET', key)
+    state = raw and cmsgpack.unpack(raw) or false
+    loaded[key] = state
+  end
+  return state or nil
+end
+local function keep(key, state, kind, id)
+  loaded[key] = state
+  if not dirty[key] then dirty[key] = {kind, id}; order[#order + 1] = key end
 end
 
-local lead = nil
-if lead_id ~= '' then
-  lead = load(KEYS[1]) or {st = 'known', ps = 'none', it = {}, cp = {}, co = {}, tr = {},
-                           sn = {}, of = {}}
-  -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
-  if lead.mg then
-    local statuses = {}
-    for i = 1, #events do statuses[i] = 'merged' end
-    return cmsgpack.pack({statuses, {}, lead.mg})
+-- Blob fields that are tables, and stages, left out of a blob while empty or at their
+-- defaults (bytes per lead are the budget; loading restores them).
+local LEAD_TABLES = {'it', 'cp', 'co', 'tr', 'sn', 'of'}
+local ACCOUNT_TABLES = {'it', 'co', 'tr', 'mb'}
+local DEFAULT_STAGE = {L = 'known', A = 'unengaged'}
+-- Times in a blob are stored relative to its latest event time "lt" (absolute; none: 0):
+-- most are within days of it, which MessagePack packs in 3-5 bytes instead of 9.
+local function shift(state, kind, by)
+  if by == 0 then return end
+  for _, term in pairs(state.it) do term[2] = term[2] + by end
+  for _, c in ipairs(state.co) do c[5] = c[5] + by end
+  for _, trait in pairs(state.tr) do trait[2] = trait[2] + by end
+  if state.ss then state.ss = state.ss + by end
+  if kind == 'L' then
+    for _, buckets in pairs(state.cp) do
+      for _, awards in pairs(buckets) do
+        for _, award in ipairs(awards) do award[1] = award[1] + by end
+      end
+    end
+    for id, t in pairs(state.sn) do state.sn[id] = t + by end
+    if state.le then state.le = state.le + by end
+  else
+    for _, member in pairs(state.mb) do if member[2] then member[2] = member[2] + by end end
   end
 end
-local account = nil
-if account_id ~= '' then
-  account = load(KEYS[2]) or {st = 'unengaged', it = {}, co = {}, tr = {}, mb = {},
-                              dom = (account_domain ~= '' and account_domain or nil)}
+
+local function compact(state, kind)
+  for _, field in ipairs(kind == 'L' and LEAD_TABLES or ACCOUNT_TABLES) do
+    if next(state[field]) == nil then state[field] = nil end
+  end
+  if state.st == DEFAULT_STAGE[kind] then state.st = nil end
+  if kind == 'L' and state.ps == 'none' then state.ps = nil end
+  return state
 end
+
+-- The current run's entities (every function below reads these).
+local lead, account, lead_id, account_id, account_domain, transitions
 
 -- ----------------------------------------------------------------- decay (decay.py)
 local function half_life(category) return cfg.hl[category] or cfg.hl['default'] end
@@ -154,21 +190,31 @@ local function rank_before(t)
   end
 end
 
+-- Same order as rank_before, each weight computed once instead of once per comparison.
 local function trim(list, t)
-  if #list > cfg.keep then
-    table.sort(list, rank_before(t))
-    for i = #list, cfg.keep + 1, -1 do table.remove(list, i) end
-  end
+  local n = #list
+  if n <= cfg.keep then return end
+  local weight, index = {}, {}
+  for i, c in ipairs(list) do weight[c] = abs(weight_at(c, t)); index[i] = c end
+  table.sort(index, function(a, b)
+    local wa, wb = weight[a], weight[b]
+    if wa ~= wb then return wa > wb end
+    if a[5] ~= b[5] then return a[5] > b[5] end
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[1] < b[1]
+  end)
+  for i = 1, cfg.keep do list[i] = index[i] end
+  for i = n, cfg.keep + 1, -1 do list[i] = nil end
 end
 
-local function top_signals(list, t)
+local function top_signals(list, t, owner)
   local ranked = {}
   for i, c in ipairs(list) do ranked[i] = c end
   table.sort(ranked, rank_before(t))
   local out = {}
   for i = 1, math.min(cfg.top, #ranked) do
     local c = ranked[i]
-    out[i] = {c[1], c[2], c[3], c[4], c[5], weight_at(c, t), c[6]}
+    out[i] = {c[1], c[2], c[3], c[4], c[5], weight_at(c, t), c[6] or owner}
   end
   return out
 end
@@ -195,7 +241,7 @@ end
 
 local function account_context(acct, t)
   local engaged = engaged_members(acct, t, cfg.window)
-  return {acct.id or account_id, acct.dom or false, acct.st, intent_total(acct.it, t, nil), #engaged,
+  return {account_id, acct.dom or false, acct.st, intent_total(acct.it, t, nil), #engaged,
           personas_of(acct, engaged)}
 end
 
@@ -211,9 +257,10 @@ local function emit(entity, entity_id, move, terms, contributions, profile, acct
   local t = move.at
   local record = {entity, entity_id, move.track, move.from, move.to, move.reason, move.score,
                   move.threshold or false, profile or false, intent_total(terms, t, nil),
-                  by_category(terms, t), top_signals(contributions, t), move.trigger or false,
+                  by_category(terms, t), top_signals(contributions, t, entity_id),
+                  move.trigger or false,
                   acct and account_context(acct, t) or false, cfg.version, t}
-  local entry_id = redis.call('XADD', KEYS[3], '*', 'r', cmsgpack.pack(record))
+  local entry_id = redis.call('XADD', OUTBOX, '*', 'r', cmsgpack.pack(record))
   transitions[#transitions + 1] = {entry_id, record}
 end
 
@@ -240,7 +287,7 @@ local function lead_move(track, to, t, reason, score, threshold, trigger)
 end
 
 local function mql_score(t)
-  return lead.pf.b + intent_total(lead.it, t, cfg.mql.cats)
+  return (lead.pf.b or 0) + intent_total(lead.it, t, cfg.mql.cats)
 end
 
 local function product_moves(t, trigger, decayed)
@@ -265,7 +312,8 @@ local function lead_due()
   if lead.lt == nil or lead.pf == nil then return nil end
   local due = nil
   if lead.st == 'mql' then
-    due = falls_below_at(category_terms(lead.it, cfg.mql.cats), lead.pf.b, cfg.mql.exit, lead.lt)
+    due = falls_below_at(category_terms(lead.it, cfg.mql.cats), lead.pf.b or 0, cfg.mql.exit,
+                         lead.lt)
   end
   if cfg.pql and lead.ps == 'pql' then
     local d = falls_below_at(category_terms(lead.it, cfg.pql.cats), 0.0, cfg.pql.exit, lead.lt)
@@ -330,7 +378,7 @@ local function crm_moves(ev, t, score)
 end
 
 local function disqualifier_moves(ev, t, score)
-  local reasons = lead.pf.dq
+  local reasons = lead.pf.dq or {}
   if #reasons > 0 and lead.st ~= 'disqualified' then
     lead.dq = 'rules'
     lead_move('lifecycle', 'disqualified', t, 'disqualified: ' .. table.concat(ev.dqn, ', '),
@@ -354,7 +402,7 @@ local function score_moves(ev, t, score)
     lead_move('lifecycle', 'recycled', t, 'score ' .. fmt1(score) .. ' fell below MQL exit '
               .. fmtg(mql.exit), score, mql.exit, ev.id)
   end
-  if lead.st == 'mql' and #ev.hr > 0 and ev.asq then
+  if lead.st == 'mql' and ev.hr and #ev.hr > 0 and ev.asq then
     lead_move('lifecycle', 'sql', t, 'MQL raised a hand: ' .. table.concat(ev.hr, ', '),
               score, nil, ev.id)
   end
@@ -372,6 +420,8 @@ local function evaluate_account(trigger)
     end
     return
   end
+  -- Every condition below must hold; the score is the cheap one (members are many).
+  if score < mqa.enter then return end
   local engaged = engaged_members(account, t, cfg.window)
   local personas = personas_of(account, engaged)
   local have = {}
@@ -424,9 +474,10 @@ local function credit(m, award, take_back)
   add_points(lead.it, category, points, t)
   if account then add_points(account.it, category, points, t) end
   if not take_back then
-    local entry = {m.r, event_id, category, points, t, lead_id}
-    lead.co[#lead.co + 1] = entry
-    if account then account.co[#account.co + 1] = entry end
+    -- A lead's own contributions leave out its id (the blob is the lead's); an
+    -- account's name the lead.
+    lead.co[#lead.co + 1] = {m.r, event_id, category, points, t}
+    if account then account.co[#account.co + 1] = {m.r, event_id, category, points, t, lead_id} end
   else
     forget(lead.co, m.r, event_id)
     if account then forget(account.co, m.r, event_id) end
@@ -509,7 +560,7 @@ local function apply_event(ev)
     if account.mb[lead_id] == nil then account.mb[lead_id] = {cfg.persona} end
   end
   -- intent
-  for _, m in ipairs(ev.m) do
+  for _, m in ipairs(ev.m or {}) do
     local award = {t, ev.id, m.c}
     local scored, displaced = cap_decision(m, award)
     if scored then
@@ -518,14 +569,14 @@ local function apply_event(ev)
     end
   end
   -- refresh
-  lead.pf = ev.pf
+  lead.pf = ev.pf or lead.pf  -- left out when it is the run's previous event's
   local newest = lead.lt
   if ev.eng then lead.le = math.max(lead.le or t, t) end
   trim(lead.co, newest)
   prune_caps(newest - cfg.horizon)
   if account then
     local member = account.mb[lead_id]
-    member[1] = ev.pf.per
+    member[1] = lead.pf.per
     if ev.eng then member[2] = math.max(member[2] or t, t) end
     trim(account.co, account.lt or newest)
   end
@@ -549,24 +600,55 @@ local function apply_account_only(ev)
   return 'account_only'
 end
 
-local statuses = {}
-if fire_until ~= nil then fire_due(fire_until) end
-for i, ev in ipairs(events) do
-  if lead then statuses[i] = apply_event(ev) else statuses[i] = apply_account_only(ev) end
+local function apply_run(lead_key, account_key, run)
+  lead_id, account_id, account_domain = run[1], run[2], run[3]
+  local fire_until, events = run[4], run[5]
+  lead, account, transitions = nil, nil, {}
+  if lead_id ~= '' then
+    lead = load(lead_key) or {}
+    -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
+    if lead.mg then
+      local statuses = {}
+      for i = 1, #events do statuses[i] = 'merged' end
+      return {statuses, {}, lead.mg}
+    end
+    if not dirty[lead_key] then  -- first use in this call: unpacked, not yet expanded
+      for _, field in ipairs(LEAD_TABLES) do lead[field] = lead[field] or {} end
+      lead.st, lead.ps = lead.st or 'known', lead.ps or 'none'
+      shift(lead, 'L', lead.lt or 0)
+    end
+    keep(lead_key, lead, 'L', lead_id)
+  end
+  if account_id ~= '' then
+    account = load(account_key) or {dom = (account_domain ~= '' and account_domain or nil)}
+    if not dirty[account_key] then
+      for _, field in ipairs(ACCOUNT_TABLES) do account[field] = account[field] or {} end
+      account.st = account.st or 'unengaged'
+      account.id = nil  -- older blobs repeated the id their key holds
+      shift(account, 'A', account.lt or 0)
+    end
+    keep(account_key, account, 'A', account_id)
+  end
+  local statuses = {}
+  if fire_until then fire_due(fire_until) end
+  for i, ev in ipairs(events) do
+    if lead then statuses[i] = apply_event(ev) else statuses[i] = apply_account_only(ev) end
+  end
+  return {statuses, transitions}
 end
 
+local replies = {}
+for i, run in ipairs(runs) do replies[i] = apply_run(KEYS[1 + 2 * i], KEYS[2 + 2 * i], run) end
+
 -- ------------------------------------------------------------ persist and schedule
-if lead then
-  redis.call('SET', KEYS[1], cmsgpack.pack(lead))
-  local due = lead_due()
-  if due then redis.call('ZADD', KEYS[4], due, 'L:' .. lead_id)
-  else redis.call('ZREM', KEYS[4], 'L:' .. lead_id) end
+for _, key in ipairs(order) do
+  local kind, id = dirty[key][1], dirty[key][2]
+  local state = loaded[key]
+  local due
+  if kind == 'L' then lead = state; due = lead_due() else account = state; due = account_due() end
+  if due then redis.call('ZADD', DUE, due, kind .. ':' .. id)
+  else redis.call('ZREM', DUE, kind .. ':' .. id) end
+  shift(state, kind, -(state.lt or 0))
+  redis.call('SET', key, cmsgpack.pack(compact(state, kind)))
 end
-if account then
-  account.id = account_id
-  redis.call('SET', KEYS[2], cmsgpack.pack(account))
-  local due = account_due()
-  if due then redis.call('ZADD', KEYS[4], due, 'A:' .. account_id)
-  else redis.call('ZREM', KEYS[4], 'A:' .. account_id) end
-end
-return cmsgpack.pack({statuses, transitions})
+return cmsgpack.pack(replies)
