@@ -7,6 +7,8 @@ finish and are committed) and returns the exit code.
 
 from __future__ import annotations
 
+import gc
+
 import faust
 
 from agents.qualify_app import register_qualifier
@@ -17,11 +19,19 @@ from streams.topics import declare_topics
 
 
 def build_app(settings: Settings) -> faust.App:
-    """The leadq app with every agent registered."""
+    """The leadq app with every lane, timer and view registered."""
     app = create_app(settings)
     topics = declare_topics(app, settings)
     register_qualifier(app, topics, Runtime(settings))
+    app.task(_freeze_startup_objects)
     return app
+
+
+async def _freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, the app, its services) out of every later
+    garbage collection: full collections otherwise re-scan it while batches churn."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_worker(settings: Settings) -> int:

@@ -77,6 +77,8 @@ def _extra(raw: bytes) -> dict[str, Any]:
 
 #: Merges followed from a signal's lead to the lead that now holds it (a → e → u is 2).
 MAX_MERGE_HOPS = 8
+#: Moves and merges of one phase run concurrently, this many at a time.
+RESTRUCTURE_CONCURRENCY = 16
 #: Signals per resolve.lua call (a call blocks Redis; ~10 µs per signal).
 RESOLVE_CHUNK = 500
 #: Events per apply.lua call, about (a call blocks Redis; ~40 µs per event): a bucket
@@ -221,6 +223,7 @@ class QualifierStore:
     def __init__(self, client: Redis, rules: CompiledRules, keys: Keys | None = None) -> None:
         self.client = client
         self.keys = keys or Keys()
+        self._restructuring = asyncio.Semaphore(RESTRUCTURE_CONCURRENCY)
         self._apply = register(client, "apply")
         self._resolve = register(client, "resolve")
         self._take = register(client, "take_for_merge")
@@ -327,7 +330,8 @@ class QualifierStore:
                 applied, requeued = await self._apply_segment(ready, depth, barrier)
                 result.add(applied)
             outcomes = await asyncio.gather(
-                *(self._restructure(p.item[0]) for p in restructures), return_exceptions=True
+                *(self._restructure_bounded(p.item[0]) for p in restructures),
+                return_exceptions=True,
             )
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
@@ -336,6 +340,13 @@ class QualifierStore:
                 p.restructured = True
             pending = sorted(later + requeued, key=lambda p: p.position)
         return result
+
+    async def _restructure_bounded(self, routed: RoutedSignal) -> None:
+        """A move or merge, at most ``RESTRUCTURE_CONCURRENCY`` at a time: each holds a
+        connection for its WATCH transaction, and a batch full of group calls must not
+        exhaust the client's pool (redis-py's default is 100 connections)."""
+        async with self._restructuring:
+            await self._restructure(routed)
 
     async def _apply_segment(
         self, pending: Sequence[_Pending], depth: int, barrier: int | None = None

@@ -149,3 +149,31 @@ async def test_a_bucket_with_many_events_gets_several_calls_in_order(
     signals = [_signal(n, people[n % 3]) for n in range(1, 16)]
     signals.append(_signal(16, people[1], name="Demo Requested"))
     await _assert_same(make_store, signals, ["e:ann@acme.com", "e:bob@acme.com"], buckets=1)
+
+
+async def test_a_batch_of_many_moves_fits_a_small_connection_pool(redis_url: str) -> None:
+    """Regression (found by the benchmark with 2,000-signal batches): a phase's moves ran
+    all at once, each holding a connection for its WATCH transaction, and exhausted
+    redis-py's pool ("Too many connections", retried forever). They are bounded now."""
+    client = Redis.from_url(redis_url, max_connections=store_module.RESTRUCTURE_CONCURRENCY + 2)
+    try:
+        store = QualifierStore(client, RULES, Keys(prefix=f"batch-{uuid.uuid4().hex}"))
+        people = [{"email": f"p{n}@gmail.com"} for n in range(60)]
+        first = [_signal(n, person) for n, person in enumerate(people)]
+        await store.apply(
+            [(r, "signals/0", offset) for offset, r in enumerate(await store.resolve(first))]
+        )
+        # Each person joins an account: 60 moves in one phase.
+        groups = [
+            _signal(100 + n, person, type="group", account={"id": f"co{n}"})
+            for n, person in enumerate(people)
+        ]
+        routed = await store.resolve(groups)
+        await store.apply([(r, "signals/0", 100 + offset) for offset, r in enumerate(routed)])
+        for n in range(60):
+            assert await store.lead_location(f"e:p{n}@gmail.com") == (
+                f"e:p{n}@gmail.com",
+                f"co{n}",
+            )
+    finally:
+        await client.aclose()
