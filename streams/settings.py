@@ -16,7 +16,7 @@ Environment variables (defaults in brackets):
 - ``LEADQ_APP_ID`` [``leadq``]: Faust app id, also the Kafka consumer group.
 - ``LEADQ_WEB_HOST`` [``127.0.0.1``] / ``LEADQ_WEB_PORT`` [6066]: the worker's web server.
 - ``LEADQ_BROKER_SESSION_TIMEOUT_S`` [8.0], ``LEADQ_BROKER_HEARTBEAT_INTERVAL_S`` [2.0].
-- ``LEADQ_BATCH_SIZE`` [500]: most records a lane handles in one call (a fetch that
+- ``LEADQ_BATCH_SIZE`` [1000]: most records a lane handles in one call (a fetch that
   returned more is cut into batches of this size; a lane never waits to fill one).
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     #: Largest record a worker produces; above Faust's ~1 MB so an oversized inbound
     #: event the broker accepted can be dead-lettered whole (else it goes truncated).
     producer_max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    batch_size: int = Field(default=500, ge=1)
+    batch_size: int = Field(default=1000, ge=1)
     data_dir: Path = Path(".leadq")
     log_level: LogLevel = "info"
     uvloop: bool = True
