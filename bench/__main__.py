@@ -42,6 +42,9 @@ def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
         "--latency", type=_rates, help="latency phases RATE:SECONDS,... e.g. 1000:30,5000:15"
     )
     parser.add_argument(
+        "--latency-workers", type=int, help="worker processes during the latency phases (1)"
+    )
+    parser.add_argument(
         "--only", help=f"comma-separated scenarios to run, of: {','.join(SCENARIOS)}"
     )
     parser.add_argument("--profile", type=Path, help="also profile a worker with py-spy into DIR")
@@ -56,6 +59,7 @@ def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
         "known_small": args.known_small,
         "known_large": args.known_large,
         "latency": args.latency,
+        "latency_workers": args.latency_workers,
         "profile_dir": args.profile,
         "keep_dir": args.keep,
     }

@@ -41,6 +41,12 @@ from streams.keys import Keys
 from streams.settings import Settings
 
 POLL_S = 0.02
+#: After this long without a new record, re-read the last ``REWIND`` offsets of every
+#: partition: the dev broker (Tansu) can report a high watermark short of the last
+#: record batch, and a consumer positioned inside that batch then never gets its tail
+#: (a fresh read from an earlier offset does). Records already seen are skipped.
+STALL_S = 2.0
+REWIND = 1000
 #: Signals kept per partition to find the last one that names a lead.
 TAIL = 64
 
@@ -52,7 +58,6 @@ class PipelineObserver:
         self.settings = settings
         self.keys = Keys()
         self.keep_routing = keep_routing
-        self.signals = 0
         self.routing = 0
         self.dead_letters = 0
         #: Earliest create timestamp of a signal (epoch s): when the normalizer's first
@@ -66,6 +71,8 @@ class PipelineObserver:
         self.routed: list[tuple[int, bytes]] = []
         self.started = asyncio.Event()
         self._tails: dict[int, deque[tuple[int, bytes]]] = {}
+        #: Next unseen offset per (topic, partition): re-read records are skipped.
+        self._next: dict[Any, int] = {}
         self._verified: dict[int, int] = {}
         self._waiting_for = "the signals"
         self._consumer = AIOKafkaConsumer(
@@ -103,11 +110,31 @@ class PipelineObserver:
         await self._consumer.stop()
         await self._redis.aclose()
 
+    @property
+    def signals(self) -> int:
+        """Signals seen on the topic (each offset once)."""
+        topic = self.settings.topics.signals
+        return sum(end for tp, end in self._next.items() if tp.topic == topic)
+
     async def _read(self) -> None:
         names = self.settings.topics
+        last_new = time.monotonic()
         while True:
             batches: dict[Any, list[Any]] = await self._consumer.getmany(timeout_ms=100)
+            fresh: dict[Any, list[Any]] = {}
             for tp, records in batches.items():
+                start = self._next.get(tp, 0)
+                new = [r for r in records if r.offset >= start]
+                if new:
+                    fresh[tp] = new
+                    self._next[tp] = new[-1].offset + 1
+            if fresh:
+                last_new = time.monotonic()
+            elif time.monotonic() - last_new > STALL_S:
+                for tp, end in self._next.items():
+                    self._consumer.seek(tp, max(0, end - REWIND))
+                last_new = time.monotonic()
+            for tp, records in fresh.items():
                 if tp.topic == names.signals:
                     self._on_signals(tp.partition, records)
                 elif tp.topic == names.routing:
@@ -120,7 +147,6 @@ class PipelineObserver:
                     self.dead_letters += len(records)
 
     def _on_signals(self, partition: int, records: list[Any]) -> None:
-        self.signals += len(records)
         first = min(r.timestamp for r in records) / 1000.0
         self.first_signal_s = min(first, self.first_signal_s, key=_finite_low)
         tail = self._tails.setdefault(partition, deque(maxlen=TAIL))
@@ -137,6 +163,10 @@ class PipelineObserver:
         while True:
             if not alive():
                 raise RuntimeError("a worker exited")
+            if self._task is not None and self._task.done():
+                # Its consumer died: say why instead of waiting for the deadline.
+                error = None if self._task.cancelled() else self._task.exception()
+                raise RuntimeError(f"the observer stopped reading: {error!r}")
             if self.signals >= expected_signals and await self._all_applied():
                 if math.isnan(self.applied_s):
                     self.applied_s = time.time()

@@ -107,6 +107,7 @@ def figures(r: RunResults) -> dict[str, object]:
     out["p50_ms"] = headline.summary.p50_ms if headline else math.nan
     out["p99_ms"] = headline.summary.p99_ms if headline else math.nan
     out["max_ms"] = headline.summary.max_ms if headline else math.nan
+    out["latency_workers"] = r.latency_workers
     out["latency"] = [
         {
             "offered": p.offered,
@@ -214,7 +215,8 @@ def table(r: RunResults, f: dict[str, object]) -> str:
     if r.latency:
         lines += [
             "",
-            "Latency: event produced → its transition on the routing topic (1 worker)",
+            "Latency: event produced → its transition on the routing topic "
+            f"({r.latency_workers} worker{'s' if r.latency_workers > 1 else ''})",
             "  offered/s  achieved/s  transitions  p50 ms  p99 ms  max ms  drain s",
         ]
         for p in r.latency:

@@ -108,6 +108,7 @@ class RunResults:
     known_small: int = 0
     scale: list[ScalePoint] = field(default_factory=list)
     latency: list[LatencyPhase] = field(default_factory=list)
+    latency_workers: int = 1
     memory: Memory | None = None
     engine: EngineFigures = field(default_factory=EngineFigures)
     profile: str | None = None

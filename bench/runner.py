@@ -36,6 +36,7 @@ from bench.workload import Record, WorkloadConfig, generate, produce
 from leadq.compiled import compile_rules
 from schemas.rules import load_rules
 from streams.devcluster import ClusterStartError, redis_server_binary
+from streams.process import free_port
 from streams.settings import Settings
 from streams.worker_process import worker_process
 
@@ -56,6 +57,8 @@ class BenchConfig:
     engine_events: int
     #: (offered events/s, seconds) per latency phase, in order.
     latency: tuple[tuple[float, float], ...]
+    #: Worker processes (one consumer group) during the latency phases.
+    latency_workers: int = 1
     seed: int = 7
     partitions: int = 4
     repeat: int = 1
@@ -334,19 +337,36 @@ class Runner:
         with fresh_cluster(self.base) as cluster:
             settings = scenario_settings(self.base, cluster, "latency", self.workdir)
             await self._populate(cluster.redis_url, c.known_small)
-            child = worker_process(settings, self.workdir, "leadq worker (latency)")
+            children = [
+                worker_process(
+                    settings.with_changes(
+                        web_port=free_port(), data_dir=settings.data_dir / f"w{i}"
+                    ),
+                    self.workdir,
+                    f"leadq worker {i} (latency)",
+                )
+                for i in range(c.latency_workers)
+            ]
+            self.results.latency_workers = c.latency_workers
+
+            def running() -> bool:
+                return all(child.running() for child in children)
+
             async with PipelineObserver(settings, keep_routing=True) as observer:
-                child.start()
+                for child in children:
+                    child.start()
                 try:
-                    await latency_warmup(settings, observer, child.running, c.deadline_s)
+                    await latency_warmup(settings, observer, running, c.deadline_s)
                     self.results.latency = await latency.run_phases(
-                        settings, phases, observer, child.running, c.deadline_s
+                        settings, phases, observer, running, c.deadline_s
                     )
                 except (TimeoutError, RuntimeError) as error:
-                    log(f"latency: FAILED {error}\n{child.log_tail(10)}")
+                    tails = "\n".join(child.log_tail(10) for child in children)
+                    log(f"latency: FAILED {error}\n{tails}")
                     return
                 finally:
-                    child.kill()
+                    for child in children:
+                        child.kill()
         for phase in self.results.latency:
             s = phase.summary
             log(

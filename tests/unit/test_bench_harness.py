@@ -102,6 +102,8 @@ def test_options_pick_sizes_and_scenarios() -> None:
     assert custom.events == 5000
     assert custom.only == frozenset({"raw", "leadq"})
     assert custom.latency == ((100.0, 2.0), (200.0, 1.0))
+    assert custom.latency_workers == 1
+    assert parse_args(["--latency-workers", "2"]).latency_workers == 2
     assert parse_args([]).only == frozenset(SCENARIOS)
     with pytest.raises(SystemExit):
         parse_args(["--only", "nonsense"])

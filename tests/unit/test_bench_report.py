@@ -55,6 +55,7 @@ def test_the_json_line_has_every_required_key_and_the_medians() -> None:
     assert values["p50_ms"] == 20.0  # the 5k/s phase
     assert values["p99_ms"] == 30.0
     assert values["max_ms"] == 30.0
+    assert values["latency_workers"] == 1
     assert values["bytes_per_lead"] == 900.0
     assert values["scale_cost_ratio"] == round(2000.0 / (1000 / 0.6), 4)
     assert values["worker_errors"] == {"d": {"qualifying failed → KeyError": 2}}
@@ -97,3 +98,6 @@ def test_the_table_names_every_scenario_and_target() -> None:
     assert "MISSED" in text
     assert "KeyError" in text
     assert all(target.name in text for target in TARGETS)
+    assert "routing topic (1 worker)" in text
+    results.latency_workers = 2
+    assert "routing topic (2 workers)" in table(results, figures(results))
