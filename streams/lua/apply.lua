@@ -530,7 +530,12 @@ local function fire_due(until_ms)
   end
 end
 
+-- The profile of the run's latest event that carried one: an event without "pf" has it,
+-- even when that event was skipped (replayed after a rebalance, a duplicate, too late).
+local run_pf = nil
+
 local function apply_event(ev)
+  if ev.pf then run_pf = ev.pf end
   local src_offset = lead.of[ev.src]
   if ev.off ~= nil and src_offset ~= nil and ev.off <= src_offset then return 'replayed' end
   if ev.off ~= nil then lead.of[ev.src] = ev.off end
@@ -569,7 +574,7 @@ local function apply_event(ev)
     end
   end
   -- refresh
-  lead.pf = ev.pf or lead.pf  -- left out when it is the run's previous event's
+  lead.pf = ev.pf or run_pf or lead.pf  -- left out when it is the run's previous event's
   local newest = lead.lt
   if ev.eng then lead.le = math.max(lead.le or t, t) end
   trim(lead.co, newest)
@@ -603,7 +608,7 @@ end
 local function apply_run(lead_key, account_key, run)
   lead_id, account_id, account_domain = run[1], run[2], run[3]
   local fire_until, events = run[4], run[5]
-  lead, account, transitions = nil, nil, {}
+  lead, account, transitions, run_pf = nil, nil, {}, nil
   if lead_id ~= '' then
     lead = load(lead_key) or {}
     -- Merged into another lead (take_for_merge.lua): change nothing, say where it went.
