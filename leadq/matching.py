@@ -21,9 +21,13 @@ _MISSING = object()
 
 def lookup(subject: Subject, path: str) -> Any:
     """The value at a dotted path, or ``_MISSING``; never raises."""
-    root, _, rest = path.partition(".")
-    value: Any = subject.get(root, _MISSING)
-    for key in rest.split(".") if rest else ():
+    return _lookup_keys(subject, tuple(path.split(".")))
+
+
+def _lookup_keys(subject: Subject, keys: tuple[str, ...]) -> Any:
+    """``lookup`` with the path already split (compiled predicates split it once)."""
+    value: Any = subject.get(keys[0], _MISSING)
+    for key in keys[1:]:
         if not isinstance(value, Mapping):
             return _MISSING
         value = value.get(key, _MISSING)
@@ -60,11 +64,9 @@ def _compile_operator(op: Operator) -> Callable[[Any], bool]:
         wanted = op.exists
         return lambda v: (v is not _MISSING and v is not None) == wanted
     if op.equals is not None:
-        expected = op.equals
-        return lambda v: _equal(v, expected)
+        return _one_of((op.equals,))
     if op.in_ is not None:
-        options = op.in_
-        return lambda v: any(_equal(v, o) for o in options)
+        return _one_of(tuple(op.in_))
     if op.not_in is not None:
         excluded = op.not_in
         return lambda v: v is not _MISSING and not any(_equal(v, o) for o in excluded)
@@ -103,21 +105,37 @@ def _compile_range(op: Operator) -> Callable[[Any], bool]:
     return in_range
 
 
+def _one_of(options: tuple[Any, ...]) -> Callable[[Any], bool]:
+    """``any(_equal(v, o) for o in options)``, with a set lookup when every option is a
+    string (the common case: event names, paths, roles): a string value equals one iff
+    its casefold is among theirs; a non-string scalar never equals a string."""
+    if not all(isinstance(o, str) for o in options):
+        return lambda v: any(_equal(v, o) for o in options)
+    folded = frozenset(o.casefold() for o in options)
+
+    def one_of(value: Any) -> bool:
+        if isinstance(value, str):
+            return value.casefold() in folded
+        if isinstance(value, list):
+            return any(one_of(item) for item in value)
+        return False
+
+    return one_of
+
+
 def _compile_matcher(matcher: Matcher) -> Callable[[Any], bool]:
     if isinstance(matcher, Operator):
         return _compile_operator(matcher)
     if isinstance(matcher, tuple):
-        options = matcher
-        return lambda v: any(_equal(v, o) for o in options)
-    expected = matcher
-    return lambda v: _equal(v, expected)
+        return _one_of(matcher)
+    return _one_of((matcher,))
 
 
 def compile_conditions(conditions: Conditions) -> Predicate:
     """One predicate that is true when every condition holds (an empty mapping: always)."""
-    checks = [(path, _compile_matcher(m)) for path, m in conditions.items()]
+    checks = [(tuple(path.split(".")), _compile_matcher(m)) for path, m in conditions.items()]
 
     def predicate(subject: Subject) -> bool:
-        return all(check(lookup(subject, path)) for path, check in checks)
+        return all(check(_lookup_keys(subject, keys)) for keys, check in checks)
 
     return predicate
