@@ -19,13 +19,9 @@ Predicate = Callable[[Subject], bool]
 _MISSING = object()
 
 
-def lookup(subject: Subject, path: str) -> Any:
-    """The value at a dotted path, or ``_MISSING``; never raises."""
-    return _lookup_keys(subject, tuple(path.split(".")))
-
-
-def _lookup_keys(subject: Subject, keys: tuple[str, ...]) -> Any:
-    """``lookup`` with the path already split (compiled predicates split it once)."""
+def lookup(subject: Subject, keys: tuple[str, ...]) -> Any:
+    """The value at a dotted path, split into its keys once when rules compile (``a.b``
+    is ``("a", "b")``), or ``_MISSING``; never raises."""
     value: Any = subject.get(keys[0], _MISSING)
     for key in keys[1:]:
         if not isinstance(value, Mapping):
@@ -136,6 +132,6 @@ def compile_conditions(conditions: Conditions) -> Predicate:
     checks = [(tuple(path.split(".")), _compile_matcher(m)) for path, m in conditions.items()]
 
     def predicate(subject: Subject) -> bool:
-        return all(check(_lookup_keys(subject, keys)) for keys, check in checks)
+        return all(check(lookup(subject, keys)) for keys, check in checks)
 
     return predicate

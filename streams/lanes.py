@@ -63,8 +63,6 @@ class BatchLane:
         self.queue: asyncio.Queue[list[Message]] = app.FlowControlQueue(
             maxsize=QUEUED_BATCHES, clear_on_resume=True
         )
-        self.batches = 0
-        self.messages = 0
 
     async def run(self) -> None:
         """Handle queued batches until the app stops (an app task)."""
@@ -90,8 +88,6 @@ class BatchLane:
             ack = app.consumer.ack
             for message in current:
                 ack(message)
-            self.batches += 1
-            self.messages += len(current)
 
 
 def register_lane(

@@ -34,4 +34,4 @@ def test_a_compiled_predicate_follows_dotted_paths() -> None:
     assert not predicate({"channel": "web", "traits": {"role": "ic"}})
     assert not predicate({"channel": "web", "traits": "vp"})
     assert not predicate({"traits": {"role": "vp"}})
-    assert lookup({"a": {"b": {"c": 1}}}, "a.b.c") == 1
+    assert lookup({"a": {"b": {"c": 1}}}, ("a", "b", "c")) == 1
