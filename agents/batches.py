@@ -1,6 +1,6 @@
 """Running a batch so that no event is ever lost, whatever fails.
 
-A batch lane (``streams.lanes``) acks a batch once its handler returns, and crashes the
+A batch lane (``streams.kafka.lanes``) acks a batch once its handler returns, and crashes the
 worker if the handler raises. Neither may happen for a batch that was only partly
 processed, and a bad input must not stop the worker, so nothing escapes:
 
@@ -24,8 +24,8 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 from faust.types import Message
 
-from streams.dead_letter import send_dead_letter
-from streams.outlet import Outlet
+from streams.kafka.dead_letter import send_dead_letter
+from streams.kafka.outlet import Outlet
 
 log = logging.getLogger("leadq.worker")
 #: A dead letter the broker refuses whole is sent again with its value cut to this size.

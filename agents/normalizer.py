@@ -1,7 +1,7 @@
 """The ``normalize`` agent: inbound vendor events → signals routed to their lead.
 
 For each batch of raw inbound messages: every vendor format is normalized to canonical
-signals (``schemas.adapters``); what cannot be accepted goes to the dead-letter topic
+signals (``leadq.adapters``); what cannot be accepted goes to the dead-letter topic
 with the original bytes, its source coordinates and the reason; identities are resolved
 in one Redis round trip; each signal is produced to the signals topic keyed by its lead.
 
@@ -18,10 +18,10 @@ from faust.types import Message
 
 from agents.batches import dead_letter_safely
 from agents.runtime import Runtime
-from schemas.adapters import normalize_bytes
+from leadq.adapters import normalize_bytes
 from schemas.routed import encode_routed
 from schemas.signal import Channel, Signal
-from streams.outlet import Outlet
+from streams.kafka.outlet import Outlet
 
 
 def channels_by_topic(runtime: Runtime) -> dict[str, Channel]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from schemas.transition import to_cloudevent
-from streams.outlet import Outlet, OutRecord
+from streams.kafka.outlet import Outlet, OutRecord
 from streams.store import Emitted
 
 

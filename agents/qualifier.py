@@ -21,7 +21,7 @@ from agents.batches import dead_letter_safely
 from agents.publish import publish
 from agents.runtime import Runtime
 from schemas.routed import RoutedSignal, decode_routed
-from streams.outlet import Outlet
+from streams.kafka.outlet import Outlet
 
 
 async def qualify_batch(

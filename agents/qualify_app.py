@@ -1,7 +1,7 @@
 """Register the qualifier on a Faust app: batch lanes, timers and the read API.
 
 ``normalize`` (inbound topics → signals topic) and ``qualify`` (signals topic → Redis →
-routing topic) are batch lanes (``streams.lanes``): each handles every record of its
+routing topic) are batch lanes (``streams.kafka.lanes``): each handles every record of its
 topics that one fetch returned, with one round trip per Redis step and one wait for the
 broker per batch, instead of paying Faust's per-event path. Faust keeps the consumer
 group, offsets, commits, rebalances, the producer, the timers and the web server.
@@ -20,9 +20,9 @@ from agents.normalizer import normalize_batch
 from agents.qualifier import qualify_batch
 from agents.runtime import Runtime
 from agents.timers import register_timers
-from streams.lanes import register_lane
-from streams.outlet import Outlet
-from streams.topics import AppTopics
+from streams.kafka.lanes import register_lane
+from streams.kafka.outlet import Outlet
+from streams.kafka.topics import AppTopics
 
 
 def register_qualifier(app: faust.App, topics: AppTopics, runtime: Runtime) -> None:

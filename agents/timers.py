@@ -18,7 +18,7 @@ import faust
 
 from agents.publish import publish
 from agents.runtime import Runtime
-from streams.outlet import Outlet
+from streams.kafka.outlet import Outlet
 
 log = logging.getLogger("leadq.worker")
 

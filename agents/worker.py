@@ -13,9 +13,9 @@ import faust
 
 from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
-from streams.app import create_app
+from streams.kafka.app import create_app
+from streams.kafka.topics import declare_topics
 from streams.settings import Settings
-from streams.topics import declare_topics
 
 
 def build_app(settings: Settings) -> faust.App:

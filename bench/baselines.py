@@ -10,7 +10,7 @@
   script call (a decayed-score update) per event.
 
 All three run on uvloop when ``LEADQ_UVLOOP`` is on (the default), and the Faust ones
-are built by ``streams.app.create_app`` from the same settings as leadq's worker, so
+are built by ``streams.kafka.app.create_app`` from the same settings as leadq's worker, so
 only the per-event design differs. The child reads its settings from ``LEADQ_*`` like
 the worker, counts events until ``--expect``, then writes one JSON object to
 ``--result``: ``count``, ``errors`` (values that are not JSON), ``first``/``last``
@@ -167,8 +167,8 @@ def naive_agent(settings: Settings, progress: Progress) -> Any:
 def run_faust(kind: str, settings: Settings, progress: Progress) -> int:
     import faust
 
-    from streams.app import create_app
-    from streams.topics import declare_topics
+    from streams.kafka.app import create_app
+    from streams.kafka.topics import declare_topics
 
     if settings.uvloop:
         import mode.loop

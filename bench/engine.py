@@ -1,6 +1,6 @@
 """The pure-Python steps alone, in this process, no servers: where a worker's CPU goes.
 
-- ``normalize_records``: ``schemas.adapters.normalize_bytes`` per inbound record (what
+- ``normalize_records``: ``leadq.adapters.normalize_bytes`` per inbound record (what
   the normalize agent does per message before Redis and Kafka), records/s;
 - ``routed_json_signals``: a routed signal serialized (normalizer, ``encode_routed``) and
   validated back (qualifier, ``decode_routed``), the signals hop's own Python cost,
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from bench.reference import signals_of
 from bench.workload import Record
+from leadq.adapters import normalize_bytes
 from leadq.compiled import CompiledRules
 from leadq.replay import replay
-from schemas.adapters import normalize_bytes
 from schemas.routed import RoutedSignal, decode_routed, encode_routed
 
 

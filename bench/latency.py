@@ -29,7 +29,7 @@ from bench.observe import PipelineObserver
 from bench.results import LatencyPhase
 from bench.stats import LatencySummary
 from bench.workload import Record
-from schemas.adapters import normalize_bytes
+from leadq.adapters import normalize_bytes
 from streams.settings import Settings
 
 TICK_S = 0.002

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bench.workload import TOPICS, Record
+from leadq.adapters import normalize_bytes
 from leadq.compiled import CompiledRules
 from leadq.replay import ReplayResult, replay
-from schemas.adapters import normalize_bytes
 from schemas.signal import Signal
 
 

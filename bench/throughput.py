@@ -6,7 +6,7 @@ to the inbound topics first, then the consumer process(es) start and drain it.
 - Baselines (a)–(c) time themselves: from the first event they receive to the last one
   done (``bench.baselines``); the broker's and Redis's CPU is read over about the same
   interval (polled every 50 ms).
-- leadq (d) runs as real ``python -m leadq worker`` processes; the clock starts at the
+- leadq (d) runs as real ``python -m cli worker`` processes; the clock starts at the
   create timestamp of the first signal the normalizer sends (its first batch is done)
   and stops when :class:`bench.observe.PipelineObserver` sees every signal applied in
   Redis and every transition emitted. CPU time per event is read from ``/proc`` for the

@@ -1,7 +1,7 @@
 """Wire formats of the synthetic workload: Segment, SendGrid and leadq CRM messages.
 
 Contract: every builder returns a JSON-ready ``dict`` (a SendGrid webhook body is a
-``list``) shaped as the vendor sends it and as ``schemas.adapters`` accepts it; ids come
+``list``) shaped as the vendor sends it and as ``leadq.adapters`` accepts it; ids come
 from ``Ids`` (the seed plus a counter), times from the caller (epoch ms), never a clock.
 ``corrupt`` turns a serialized message into one the adapters must reject.
 """

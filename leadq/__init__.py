@@ -1,7 +1,10 @@
-"""leadq: the pure qualification engine (scoring, decay, stages, explanations) and its CLI.
+"""leadq: the pure qualification engine: vendor adapters, identity, scoring, decay, stages,
+explanations and replay.
 
-Nothing in this package except ``leadq.cli`` may import faust, redis or aiokafka; a test
-enforces it, so the engine is testable alone and drives ``leadq replay``.
+Nothing in this package imports faust, redis, aiokafka or any other package of the
+project but ``schemas`` (a test enforces it), so the engine runs alone, in the same code,
+in ``leadq replay``, the worker, its timers and the read API. The command line lives in
+``cli``.
 """
 
 __version__ = "0.1.0"

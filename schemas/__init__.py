@@ -1,7 +1,7 @@
 """Wire contracts of leadq: pydantic v2 models of every topic's messages and the rules file.
 
 Everything here is pure (no Kafka, no Redis). Our own contracts are frozen and forbid
-extra fields; vendor adapters (``schemas.adapters``) tolerate extra vendor fields.
+extra fields; vendor adapters (``leadq.adapters``) tolerate extra vendor fields.
 """
 
 from pydantic import JsonValue

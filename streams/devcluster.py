@@ -31,7 +31,7 @@ from typing import Self, TypeVar
 
 import redis
 
-from streams.kafka_admin import ensure_topics, wait_for_kafka
+from streams.kafka.admin import ensure_topics, wait_for_kafka
 from streams.process import ServerProcess, free_port
 
 T = TypeVar("T")

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     broker_heartbeat_interval_s: float = Field(default=2.0, gt=0.0)
     #: How long the consumer lets the broker hold an empty fetch. Faust's own 1500 ms
     #: costs ~0.75 s per hop on the dev broker (it holds fetches even when data
-    #: arrives); Apache Kafka answers as soon as data is there (streams/transport.py).
+    #: arrives); Apache Kafka answers as soon as data is there (streams/kafka/transport.py).
     consumer_fetch_max_wait_ms: int = Field(default=20, ge=1, le=10_000)
     #: Largest record a worker produces; above Faust's ~1 MB so an oversized inbound
     #: event the broker accepted can be dead-lettered whole (else it goes truncated).

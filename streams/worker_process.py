@@ -1,4 +1,4 @@
-"""Run ``python -m leadq worker`` as a child process (for the demo and tests).
+"""Run ``python -m cli worker`` as a child process (for the demo and tests).
 
 Contract: the child gets the parent's environment plus ``settings.to_env()``, so it runs
 with exactly ``settings`` whatever ``LEADQ_*`` the parent had. It is stopped like any
@@ -23,5 +23,5 @@ def worker_process(settings: Settings, workdir: Path, name: str = "leadq worker"
     """A not-yet-started worker child logging to ``workdir/<app id>-<web port>.log``."""
     env = {**os.environ, **settings.to_env()}
     log_path = workdir / f"{settings.app_id}-{settings.web_port}.log"
-    argv = [sys.executable, "-m", "leadq", "worker"]
+    argv = [sys.executable, "-m", "cli", "worker"]
     return ServerProcess(name, argv, log_path, Path.cwd(), env=env)

@@ -30,7 +30,7 @@ import pytest
 import redis
 
 from streams.devcluster import ClusterStartError, DevCluster, run_async
-from streams.kafka_admin import ensure_topics, wait_for_kafka
+from streams.kafka.admin import ensure_topics, wait_for_kafka
 from streams.process import free_port
 from streams.settings import Settings, TopicNames
 

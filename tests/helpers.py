@@ -24,7 +24,7 @@ from typing import TypeVar
 import faust
 from aiokafka import AIOKafkaProducer
 
-from streams.topic_reader import Record, TopicReader
+from streams.kafka.topic_reader import Record, TopicReader
 
 #: Where a record landed or came from: (topic, partition, offset).
 Source = tuple[str, int, int]

@@ -29,18 +29,18 @@ import orjson
 import yaml
 from redis.asyncio import Redis
 
+from leadq.adapters import normalize_bytes
 from leadq.compiled import CompiledRules
 from leadq.identity import identity_keys
 from leadq.replay import ReplayResult, replay
 from leadq.state import LeadState
 from leadq.transitions import intent_total
 from leadq.world import World
-from schemas.adapters import normalize_bytes
 from schemas.signal import Channel, Signal
 from schemas.transition import TransitionEvent, to_cloudevent
+from streams.kafka.topic_reader import Record
 from streams.settings import Settings
 from streams.store import QualifierStore
-from streams.topic_reader import Record
 from tests.helpers import Outgoing, produce_records, wait_for
 
 

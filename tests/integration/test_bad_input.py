@@ -19,9 +19,9 @@ from leadq.compiled import compile_rules
 from schemas.rules import load_rules
 from schemas.signal import Signal
 from schemas.transition import TransitionEvent
-from streams.dead_letter import REASON_HEADER
+from streams.kafka.dead_letter import REASON_HEADER
+from streams.kafka.topic_reader import Record
 from streams.settings import Settings
-from streams.topic_reader import Record
 from tests.helpers import produce, produce_records, read_until, running_app
 from tests.integration.scenario import (
     Inbound,

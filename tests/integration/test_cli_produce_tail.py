@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from leadq.cli.produce import produce
-from leadq.cli.tail import tail
+from cli.produce import produce
+from cli.tail import tail
 from streams.process import free_port
 from streams.settings import Settings
 

@@ -24,7 +24,7 @@ def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
     # Its own embedded cluster, even when the suite runs against external servers.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADQ_")}
     done = subprocess.run(
-        [sys.executable, "-m", "leadq", "demo", "--json"],
+        [sys.executable, "-m", "cli", "demo", "--json"],
         cwd=REPO,
         env=env,
         capture_output=True,

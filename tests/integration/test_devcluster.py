@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from streams.devcluster import ClusterStartError, DevCluster, run_async
-from streams.kafka_admin import describe_partitions, ensure_topics
+from streams.kafka.admin import describe_partitions, ensure_topics
 from streams.settings import Settings
 from tests.conftest import Servers
 

@@ -14,9 +14,9 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
 from faust.types import Message
 
-from streams.app import create_app
-from streams.lanes import register_lane
-from streams.outlet import Outlet
+from streams.kafka.app import create_app
+from streams.kafka.lanes import register_lane
+from streams.kafka.outlet import Outlet
 from streams.process import free_port
 from streams.settings import Settings
 from tests.helpers import produce_records, read_until, running_app, wait_for

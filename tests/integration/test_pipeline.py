@@ -9,7 +9,7 @@ import pytest
 
 from agents.worker import build_app
 from schemas.transition import TransitionEvent
-from streams.dead_letter import REASON_HEADER
+from streams.kafka.dead_letter import REASON_HEADER
 from streams.settings import Settings
 from tests.helpers import produce, read_until, running_app
 

@@ -43,7 +43,7 @@ pytestmark = pytest.mark.integration
 def leadq_replay(rules: Path, events: Path) -> list[TransitionEvent]:
     """``leadq replay --rules RULES EVENTS``: one CloudEvent JSON line per transition."""
     done = subprocess.run(
-        [sys.executable, "-m", "leadq", "replay", "--rules", str(rules), "--strict", str(events)],
+        [sys.executable, "-m", "cli", "replay", "--rules", str(rules), "--strict", str(events)],
         capture_output=True,
         check=False,
         timeout=60,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.adapters import normalize
-from schemas.adapters.bots import SCANNER_BURST_REASON, mark_scanner_bursts
+from leadq.adapters import normalize
+from leadq.adapters.bots import SCANNER_BURST_REASON, mark_scanner_bursts
 from schemas.signal import Identity, Signal
 
 EXAMPLES = Path(__file__).parent / "vendor_examples"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas import adapters
-from schemas.adapters import (
+from leadq import adapters
+from leadq.adapters import (
     DEFAULT_MAX_BYTES,
     FORMATS,
     Reject,
@@ -17,7 +17,7 @@ from schemas.adapters import (
     normalize,
     normalize_bytes,
 )
-from schemas.adapters._common import AdapterError, event_time
+from leadq.adapters._common import AdapterError, event_time
 
 EXAMPLES = Path(__file__).parent / "vendor_examples"
 MAY_6 = datetime(2024, 5, 6, 10, 20, 16, tzinfo=UTC)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from schemas.adapters import normalize
-from schemas.adapters.mailgun import signature_of
+from leadq.adapters import normalize
+from leadq.adapters.mailgun import signature_of
 from schemas.signal import Signal
 
 EXAMPLES = Path(__file__).parent / "vendor_examples"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from schemas.adapters import normalize
+from leadq.adapters import normalize
 from schemas.signal import Signal
 
 EXAMPLES = Path(__file__).parent / "vendor_examples"

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from cli.demo import render as demo_render
+from cli.demo.run import featured
+from cli.demo.scenario import DEMO_EVENTS, expect, load_scenario, plan_waves, shift_times
 from leadq.compiled import compile_rules
 from schemas.rules import load_rules
 from schemas.transition import TransitionEvent, to_cloudevent
-from streams import demo_render
-from streams.demo import featured
-from streams.demo_scenario import DEMO_EVENTS, expect, load_scenario, plan_waves, shift_times
 from streams.settings import Settings
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)

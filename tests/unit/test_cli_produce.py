@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from leadq.cli.produce import Message, plan_messages, summary
-from leadq.cli.topics import channel_of, resolve_topic
+from cli.produce import Message, plan_messages, summary
+from cli.topics import channel_of, resolve_topic
 from streams.settings import TopicNames
 
 EXAMPLES = Path(__file__).parent / "vendor_examples"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from leadq.cli.tail import decode_value, record_json
+from cli.tail import decode_value, record_json
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import faust
 import pytest
 from faust.types import TP, Message
 
-from streams.app import create_app
-from streams.lanes import lanes_of, register_lane, split_by_lane
+from streams.kafka.app import create_app
+from streams.kafka.lanes import lanes_of, register_lane, split_by_lane
 from streams.settings import Settings
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from leadq.cli import normalize as normalize_cli
+from cli import normalize as normalize_cli
 from schemas.signal import Signal
 
 EXAMPLES = Path(__file__).parent / "vendor_examples"
@@ -132,7 +132,7 @@ def test_output_is_the_signal_json(run: Run) -> None:
 def test_the_leadq_command_line_dispatches_to_normalize(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from leadq import cli
+    import cli
 
     stdin = as_line({"hello": "world"}) + as_line(json.loads(example_bytes("postmark_open.json")))
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(stdin)))

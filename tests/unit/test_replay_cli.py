@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from leadq import cli
+import cli
 from schemas.transition import TransitionEvent
 
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)

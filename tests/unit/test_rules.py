@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from leadq.cli.rules import run_check
+from cli.rules import run_check
 from schemas.rules import Rules, RulesError, load_rules, rules_from_data
 
 EXAMPLE = Path("rules/example.yaml")

@@ -16,9 +16,9 @@ from bench.population import COMPETITOR_DOMAINS
 from bench.reference import read_topic_files, replay_records, signals_of
 from bench.workload import TOPICS, LabelledRecord, WorkloadConfig, generate, generate_labelled
 from bench.workload_cli import main
+from leadq.adapters import normalize_bytes
 from leadq.compiled import compile_rules
 from leadq.identity import identity_keys
-from schemas.adapters import normalize_bytes
 from schemas.rules import load_rules
 from schemas.signal import Signal
 

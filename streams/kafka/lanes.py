@@ -7,7 +7,7 @@ list of Faust ``Message`` objects, and handles them in one call. Faust still own
 everything else: the consumer group and its assignment, offsets and commits, rebalances,
 the producer, timers and the web server. Only the delivery from the fetcher to the
 handler is replaced (``LaneConsumerMixin.drain_lanes``, called by the consumer in
-``streams.transport``).
+``streams.kafka.transport``).
 
 Delivery guarantees (those of a Faust agent with ``at_least_once``):
 

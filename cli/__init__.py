@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        module = importlib.import_module(f"leadq.cli.{name}")
+        module = importlib.import_module(f"cli.{name}")
         module.register(subparsers)
     return parser
 

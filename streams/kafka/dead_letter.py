@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from faust.types import Message
 
-from streams.outlet import Outlet
+from streams.kafka.outlet import Outlet
 
 REASON_HEADER = "leadq.reason"
 #: Reasons longer than this are cut: headers are not the place for whole tracebacks.

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from schemas.adapters._common import kind_of
-from schemas.adapters.rudderstack import looks_like_rudderstack
-from schemas.adapters.segment import SPEC_TYPES
+from leadq.adapters._common import kind_of
+from leadq.adapters.rudderstack import looks_like_rudderstack
+from leadq.adapters.segment import SPEC_TYPES
 
 Format = Literal["auto", "segment", "rudderstack", "sendgrid", "mailgun", "postmark", "leadq"]
 #: Every ``fmt`` value ``normalize`` accepts; ``auto`` detects per item.

@@ -3,7 +3,7 @@
 Uses the servers named by ``LEADQ_KAFKA_BOOTSTRAP`` and ``LEADQ_REDIS_URL`` when both are
 set, else starts the embedded dev cluster; starts a worker, produces a small realistic
 scenario, prints every transition and dead letter as it arrives, queries the read API,
-and stops everything (see ``streams.demo``). Exits 0 when everything the batch reference
+and stops everything (see ``cli.demo.run``). Exits 0 when everything the batch reference
 (``leadq replay``) expects arrived in time, 1 otherwise.
 """
 
@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
         "demo", help="run a scenario through a real broker, Redis and worker; print the loop"
     )
     parser.add_argument(
-        "--events", type=Path, help="scenario: event documents (default docs/demo-events.jsonl)"
+        "--events", type=Path, help="scenario: event documents (default cli/demo/events.jsonl)"
     )
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for every output"
@@ -40,9 +40,9 @@ def _exit_on_sigterm(signum: int, frame: object) -> NoReturn:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; the exit code says whether it completed."""
-    from streams.demo import DemoError, run_demo
-    from streams.demo_render import Console
-    from streams.demo_scenario import DEMO_EVENTS
+    from cli.demo.render import Console
+    from cli.demo.run import DemoError, run_demo
+    from cli.demo.scenario import DEMO_EVENTS
     from streams.devcluster import ClusterStartError
     from streams.settings import get_settings
 

@@ -26,7 +26,7 @@ from typing import Final
 
 from pydantic import JsonValue
 
-from schemas.adapters._common import (
+from leadq.adapters._common import (
     AdapterError,
     JsonObject,
     as_object,

@@ -16,7 +16,7 @@ from typing import Any, Self
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from streams.kafka_admin import describe_partitions
+from streams.kafka.admin import describe_partitions
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ import argparse
 import sys
 from typing import IO, get_args
 
-from leadq.cli.inputs import iter_documents
-from schemas.adapters import DEFAULT_MAX_BYTES, FORMATS, Reject, normalize_bytes
+from cli.inputs import iter_documents
+from leadq.adapters import DEFAULT_MAX_BYTES, FORMATS, Reject, normalize_bytes
 from schemas.signal import Channel
 
 EXIT_OK = 0

@@ -1,15 +1,15 @@
 """``leadq demo``: the whole loop through a real worker, Kafka and Redis, in ~6 seconds.
 
-Steps, all printed on the :class:`~streams.demo_render.Console` as they happen:
+Steps, all printed on the :class:`~cli.demo.render.Console` as they happen:
 
-1. load the scenario (``docs/demo-events.jsonl`` unless told otherwise), moved to the
+1. load the scenario (``cli/demo/events.jsonl`` unless told otherwise), moved to the
    present, and compute what ``leadq replay`` — the batch reference — expects of it;
 2. use the servers named by ``LEADQ_KAFKA_BOOTSTRAP`` + ``LEADQ_REDIS_URL`` (both set;
    refused if that Redis already holds the scenario's people, whose events would then
    be duplicates) or start the embedded dev cluster;
 3. start ``leadq worker`` as a child process and produce the documents to their inbound
    topics, keyed by lead as ``leadq produce`` does, in three waves (anonymous visits,
-   identified activity, sales feedback; see ``streams.demo_waves``);
+   identified activity, sales feedback; see ``cli.demo.waves``);
 4. meanwhile print each transition (routing topic) and dead letter of this run as it
    arrives, until everything expected has arrived or the deadline passes
    (:class:`DemoError`, with the worker's log);
@@ -33,22 +33,22 @@ from urllib.parse import quote
 
 import redis
 
+from cli.demo import render
+from cli.demo.render import Console
+from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
+from cli.demo.waves import api_base, get_json, send_in_waves
 from leadq.compiled import compile_rules
 from leadq.identity import identity_keys
 from schemas.rules import load_rules
 from schemas.transition import TransitionEvent
 from schemas.views import AccountView, LeadView
-from streams import demo_render as render
-from streams.dead_letter import REASON_HEADER
-from streams.demo_render import Console
-from streams.demo_scenario import Document, Expected, expect, load_scenario, plan_waves
-from streams.demo_waves import api_base, get_json, send_in_waves
 from streams.devcluster import DevCluster, run_async
-from streams.kafka_admin import ensure_topics
+from streams.kafka.admin import ensure_topics
+from streams.kafka.dead_letter import REASON_HEADER
+from streams.kafka.topic_reader import Record, TopicReader
 from streams.keys import Keys
 from streams.process import ServerProcess, free_port
 from streams.settings import Settings
-from streams.topic_reader import Record, TopicReader
 from streams.worker_process import WORKER_STOP_TIMEOUT_S, worker_process
 
 EXTERNAL_ENV = ("LEADQ_KAFKA_BOOTSTRAP", "LEADQ_REDIS_URL")

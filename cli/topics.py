@@ -59,7 +59,7 @@ async def topic_partitions(bootstrap: str, topic: str) -> int:
     A missing topic is an error rather than auto-created: Kafka (and the dev broker)
     would create it with a default partition count that can never be changed here.
     """
-    from streams.kafka_admin import describe_partitions, wait_for_kafka
+    from streams.kafka.admin import describe_partitions, wait_for_kafka
 
     try:
         await wait_for_kafka(bootstrap, CONNECT_DEADLINE_S)

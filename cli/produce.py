@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from leadq.cli.inputs import iter_documents
-from leadq.cli.topics import BrokerError, channel_of, resolve_topic, topic_partitions
+from cli.inputs import iter_documents
+from cli.topics import BrokerError, channel_of, resolve_topic, topic_partitions
+from leadq.adapters import FORMATS, Reject, normalize_bytes
 from leadq.identity import identity_keys
-from schemas.adapters import FORMATS, Reject, normalize_bytes
 
 if TYPE_CHECKING:
     from schemas.signal import Channel

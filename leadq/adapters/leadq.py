@@ -7,7 +7,7 @@ the channel (the topic it came from) the event's ``channel`` must match it.
 
 from __future__ import annotations
 
-from schemas.adapters._common import AdapterError
+from leadq.adapters._common import AdapterError
 from schemas.events import INBOUND_EVENT
 from schemas.signal import Channel, Signal
 

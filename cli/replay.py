@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from leadq.cli.inputs import iter_documents
+from cli.inputs import iter_documents
+from leadq.adapters import normalize_bytes
 from leadq.compiled import compile_rules
 from leadq.replay import replay
 from leadq.summary import render_summary
-from schemas.adapters import normalize_bytes
 from schemas.rules import RulesError, load_rules
 from schemas.signal import Signal
 from schemas.transition import to_cloudevent

@@ -23,15 +23,15 @@ from typing import Final, Literal
 
 import orjson
 
-from leadq.cli.inputs import iter_documents
-from leadq.cli.produce import Message, message_for
+from cli.inputs import iter_documents
+from cli.produce import Message, message_for
+from leadq.adapters import normalize_bytes
 from leadq.compiled import CompiledRules
 from leadq.replay import replay
-from schemas.adapters import normalize_bytes
 from schemas.signal import Channel, Signal
 from schemas.transition import TransitionData
 
-DEMO_EVENTS: Final = Path(__file__).resolve().parent.parent / "docs" / "demo-events.jsonl"
+DEMO_EVENTS: Final = Path(__file__).resolve().parent / "events.jsonl"
 #: Fields holding an event time in the accepted formats (Segment, SendGrid, canonical…).
 TIME_FIELDS: Final = frozenset(
     {"timestamp", "originalTimestamp", "sentAt", "receivedAt", "occurred_at"}

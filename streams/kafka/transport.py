@@ -8,7 +8,7 @@ starts, to ``Settings.consumer_fetch_max_wait_ms``. Apache Kafka answers a fetch
 as data is there, so in production a shorter wait only means more empty fetch responses
 while idle.
 
-Topics registered as batch lanes (``streams.lanes``) are delivered to their handler a
+Topics registered as batch lanes (``streams.kafka.lanes``) are delivered to their handler a
 fetched batch at a time instead of one Faust event per record; an app without lanes
 runs Faust's own per-message loop unchanged.
 
@@ -27,10 +27,10 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, T
 from faust.types import TP, Message
 from mode import ServiceT
 
-from streams.lanes import BatchLane, lanes_of, split_by_lane
+from streams.kafka.lanes import BatchLane, lanes_of, split_by_lane
 
 SCHEME = "leadq"
-#: The app config key the wait is read from (set by streams.app.create_app).
+#: The app config key the wait is read from (set by streams.kafka.app.create_app).
 FETCH_WAIT_KEY = "leadq_fetch_max_wait_ms"
 
 

@@ -23,7 +23,7 @@ from typing import Final, cast
 
 from pydantic import JsonValue
 
-from schemas.adapters._common import (
+from leadq.adapters._common import (
     NO_ACCOUNT,
     AdapterError,
     JsonObject,

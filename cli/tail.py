@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from leadq.cli.topics import BrokerError, resolve_topic, topic_partitions
+from cli.topics import BrokerError, resolve_topic, topic_partitions
 
 if TYPE_CHECKING:
     from streams.settings import Settings

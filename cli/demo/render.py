@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
+from cli.demo.scenario import Expected
 from schemas.transition import Contributor, TransitionEvent
 from schemas.views import AccountView, LeadView
-from streams.demo_scenario import Expected
 
 INDENT = " " * 11
 #: Longest part of a dead letter's original bytes shown.

@@ -1,6 +1,6 @@
 """The demo's producer side: send the scenario in waves, each after the previous one's gate.
 
-See :func:`streams.demo_scenario.plan_waves` for why there are waves. Gates poll with a
+See :func:`cli.demo.scenario.plan_waves` for why there are waves. Gates poll with a
 deadline and stop as soon as the worker process exits; nothing here sleeps blindly.
 """
 
@@ -16,14 +16,14 @@ from urllib.parse import quote
 
 import orjson
 
-from leadq.cli.produce import send_messages
+from cli.demo.render import Console, stamp
+from cli.demo.scenario import Document, Wave
+from cli.produce import send_messages
 from leadq.identity import identity_keys
 from schemas.views import LeadView
-from streams.demo_render import Console, stamp
-from streams.demo_scenario import Document, Wave
+from streams.kafka.topic_reader import Record, TopicReader
 from streams.process import ServerProcess
 from streams.settings import Settings
-from streams.topic_reader import Record, TopicReader
 
 T = TypeVar("T")
 #: How often a gate polls the read API.

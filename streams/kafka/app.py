@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import faust
 
-from streams import transport
+from streams.kafka import transport
 from streams.settings import Settings
 
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.app_id,
         env={},
         broker=broker_urls(settings),
-        # Faust's transport but with the fetch wait from settings (streams/transport.py).
+        # Faust's transport but with the fetch wait from settings (streams/kafka/transport.py).
         broker_consumer=broker_urls(settings, transport.SCHEME),
         processing_guarantee="at_least_once",
         # Topics carry bytes; agents validate at the edge and dead-letter what fails.

@@ -26,10 +26,10 @@ import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.adapters import leadq, mailgun, postmark, rudderstack, segment, sendgrid
-from schemas.adapters._common import AdapterError
-from schemas.adapters.bots import mark_scanner_bursts
-from schemas.adapters.detect import (
+from leadq.adapters import leadq, mailgun, postmark, rudderstack, segment, sendgrid
+from leadq.adapters._common import AdapterError
+from leadq.adapters.bots import mark_scanner_bursts
+from leadq.adapters.detect import (
     FORMATS,
     Format,
     detect,

@@ -7,8 +7,8 @@ RudderStack's SDKs and server add a ``rudderId`` to each message, and their
 
 from __future__ import annotations
 
-from schemas.adapters import segment
-from schemas.adapters._common import JsonObject
+from leadq.adapters import segment
+from leadq.adapters._common import JsonObject
 from schemas.signal import Channel, Signal
 
 

@@ -1,7 +1,0 @@
-"""``python -m leadq`` runs the command line."""
-
-import sys
-
-from leadq.cli import main
-
-sys.exit(main())
