@@ -20,16 +20,14 @@ from leadq.views import account_view, lead_view
 
 def register_api(app: faust.App, runtime: Runtime) -> None:
     async def get_lead(self: View, request: Request, lead_id: str) -> Response:
-        store = runtime.store
-        location = await store.lead_location(lead_id)
-        lead = await store.read_lead(*location) if location else None
-        if lead is None:
+        found = await runtime.qualifier.lead(lead_id)
+        if found is None:
             return self.json({"error": f"no lead {lead_id!r}"}, status=404)
-        account = await store.read_account(lead.account_id) if lead.account_id else None
-        return self.json(_dump(lead_view(lead, account, now_ms(), runtime.rules)))
+        view = lead_view(found.lead, found.account, now_ms(), runtime.rules)
+        return self.json(_dump(view))
 
     async def get_account(self: View, request: Request, account_id: str) -> Response:
-        account = await runtime.store.read_account(account_id)
+        account = await runtime.qualifier.account(account_id)
         if account is None:
             return self.json({"error": f"no account {account_id!r}"}, status=404)
         return self.json(_dump(account_view(account, now_ms(), runtime.rules)))

@@ -1,9 +1,12 @@
-"""The ``normalize`` agent: inbound vendor events → signals routed to their lead.
+"""The ``normalize`` step: inbound vendor events → signals routed to their lead's bucket.
 
 For each batch of raw inbound messages: every vendor format is normalized to canonical
-signals (``leadq.adapters``); what cannot be accepted goes to the dead-letter topic
-with the original bytes, its source coordinates and the reason; identities are resolved
-in one Redis round trip; each signal is produced to the signals topic keyed by its lead.
+signals (``leadq.adapters``); what cannot be accepted goes to the dead-letter topic with
+the original bytes, its source coordinates and the reason; identities and accounts are
+resolved for the whole batch (``leadq.pipeline.Router``: a few pipelined round trips);
+each signal is produced to the signals topic keyed by its bucket, so one worker applies
+a bucket's signals in order. Once the broker has them, the index forgets the hand-overs
+they carry (the bucket's owner folds them in).
 
 Guarantees: at least once in (the batch is acked after every output is confirmed), at
 least once out (a re-delivered message yields the same routed signals, which the
@@ -49,14 +52,12 @@ async def normalize_batch(
                 for r in result.rejects
             )
             await dead_letter_safely(dead_letter, message, reason)
-    routed = (
-        await runtime.until_redis_answers(
-            lambda: runtime.store.resolve(signals), "identity resolution"
-        )
-        if signals
-        else []
-    )
+    if not signals:
+        return {"signals": 0, "rejected": rejected}
+    router = runtime.router
+    routed = await runtime.until_redis_answers(lambda: router.route(signals), "routing")
     await signals_out.send_all(
         (item.partition_key.encode(), encode_routed(item), None) for item in routed
     )
+    await runtime.until_redis_answers(lambda: router.settle(routed), "routing")
     return {"signals": len(routed), "rejected": rejected}

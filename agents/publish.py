@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from leadq.store import Emitted
 from schemas.transition import to_cloudevent
 from streams.kafka.outlet import Outlet, OutRecord
-from streams.store import Emitted
 
 
 async def publish(routing: Outlet, emitted: Sequence[Emitted]) -> None:

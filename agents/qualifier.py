@@ -1,13 +1,14 @@
-"""The ``qualify`` agent: routed signals → Redis state (Lua) → transitions on the routing topic.
+"""The ``qualify`` step: routed signals → the engine → Redis → transitions on the routing topic.
 
-For each batch from the signals topic: one Redis round trip reads the batch's leads and
-accounts, one applies every signal (apply.lua, atomic per lead, idempotent per source
-partition offset and per event id); the transitions it returns are published as
-CloudEvents and then acknowledged in the outbox.
+For each batch from the signals topic: the pipeline (``leadq.pipeline.Qualifier``) reads
+the state each bucket needs (one round trip), runs the engine, and writes each bucket
+back with one fenced atomic script (state, outbox, due times, watermark); the
+transitions it wrote to the outbox are published as CloudEvents and then acknowledged.
 
-Guarantees: at least once in; idempotent state (a re-delivered batch changes nothing);
-at least once out with deterministic transition ids; a message that is not a valid
-routed signal goes to the dead-letter topic and the rest of the batch goes on.
+Guarantees: at least once in; idempotent state (a re-delivered batch changes nothing:
+per-bucket watermarks and event-id de-duplication); at least once out with
+deterministic transition ids; a message that is not a valid routed signal goes to the
+dead-letter topic and the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pydantic import ValidationError
 from agents.batches import dead_letter_safely
 from agents.publish import publish
 from agents.runtime import Runtime
-from schemas.routed import RoutedSignal, decode_routed
+from leadq.bucket import Item
+from schemas.routed import decode_routed
 from streams.kafka.outlet import Outlet
 
 
@@ -31,7 +33,7 @@ async def qualify_batch(
     dead_letter: Outlet,
 ) -> dict[str, int]:
     """Apply one batch and publish what it caused; returns status counts."""
-    batch: list[tuple[RoutedSignal, str, int | None]] = []
+    items: list[Item] = []
     rejected = 0
     for message in messages:
         try:
@@ -41,9 +43,9 @@ async def qualify_batch(
             await dead_letter_safely(dead_letter, message, reason)
             rejected += 1
             continue
-        batch.append((routed, f"{message.topic}/{message.partition}", message.offset))
-    store = runtime.store
-    result = await runtime.until_redis_answers(lambda: store.apply(batch), "apply")
-    await publish(routing, result.emitted)
-    await runtime.until_redis_answers(lambda: store.ack(result.emitted), "outbox ack")
-    return result.statuses | {"transitions": len(result.emitted), "rejected": rejected}
+        items.append(Item(routed, f"{message.topic}/{message.partition}", message.offset))
+    qualifier, store = runtime.qualifier, runtime.store
+    outcome = await runtime.until_redis_answers(lambda: qualifier.apply(items), "apply")
+    await publish(routing, outcome.emitted)
+    await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
+    return outcome.statuses | {"transitions": len(outcome.emitted), "rejected": rejected}

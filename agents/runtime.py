@@ -1,4 +1,4 @@
-"""What every agent of one worker shares: settings, the current rules, the Redis store.
+"""What every agent of one worker shares: settings, the current rules, the pipeline.
 
 The Redis client is created lazily, on the worker's own event loop. Rules are reloaded
 without a restart when the rules file changes (``reload_rules``); a file that fails
@@ -14,14 +14,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from leadq.compiled import compile_rules
+from leadq.compiled import CompiledRules, compile_rules
+from leadq.pipeline import Qualifier, Router
 from schemas.rules import RulesError, load_rules
 from streams.settings import Settings
-from streams.store import QualifierStore
+from streams.state.connect import redis_client
+from streams.state.store import RedisStore, Retention
 
 log = logging.getLogger("leadq.worker")
 T = TypeVar("T")
@@ -33,23 +34,35 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.rules = compile_rules(load_rules(settings.rules_path))
+        self.rules: CompiledRules = compile_rules(load_rules(settings.rules_path))
         self._rules_digest = _digest(settings.rules_path)
-        self._store: QualifierStore | None = None
+        self._store: RedisStore | None = None
+        self._router: Router | None = None
+        self._qualifier: Qualifier | None = None
 
     @property
-    def store(self) -> QualifierStore:
+    def store(self) -> RedisStore:
         if self._store is None:
-            client = Redis.from_url(
-                self.settings.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0
-            )
-            self._store = QualifierStore(client, self.rules)
+            retention = Retention(cold_s=round(self.settings.cold_lead_ttl_days * 86_400))
+            self._store = RedisStore(redis_client(self.settings.redis_url), retention=retention)
         return self._store
+
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            self._router = Router(self.store, self.rules)
+        return self._router
+
+    @property
+    def qualifier(self) -> Qualifier:
+        if self._qualifier is None:
+            self._qualifier = Qualifier(self.store, self.rules)
+        return self._qualifier
 
     async def close(self) -> None:
         if self._store is not None:
             await self._store.client.aclose()
-            self._store = None
+            self._store = self._router = self._qualifier = None
 
     def reload_rules(self) -> bool:
         """Load the rules file again if its content changed; returns whether it did."""
@@ -63,15 +76,18 @@ class Runtime:
             log.error("rules not reloaded, keeping version %s: %s", self.rules.version, error)
             return False
         self.rules = rules
-        if self._store is not None:
-            self._store.set_rules(rules)
+        if self._router is not None:
+            self._router.rules = rules
+        if self._qualifier is not None:
+            self._qualifier.set_rules(rules)
         log.info("rules reloaded: version %s", rules.version)
         return True
 
     async def until_redis_answers(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """Run ``call``; while Redis is unreachable, wait (backing off to 2 s) and retry.
 
-        The agent holds its batch meanwhile, so nothing is consumed, lost or skipped.
+        The lane holds its batch meanwhile, so nothing is consumed, lost or skipped; a
+        worker told to stop is cancelled out of the wait (the batch is re-delivered).
         """
         delay = 0.05
         while True:

@@ -1,9 +1,9 @@
 """Timers of a worker: decay-driven transitions, the outbox sweeper, rules reload.
 
 - ``fire_due`` (every second): transitions that decay alone causes (MQL → recycled,
-  PQL lapsed, account cooling) at the computed time, from the Redis due-time sets. Any
-  worker may run it: the script re-checks each due time atomically, so concurrent runs
-  never emit a transition twice.
+  PQL lapsed, account cooling) at their computed times, for the buckets whose signals
+  partition this worker holds (one writer per bucket); the fenced commit makes a run
+  that overlaps a rebalance harmless (a stale write is refused and recomputed).
 - ``sweep_outbox`` (every 10 s): re-publishes transitions whose publisher died before
   acknowledging them (at least once; same ids).
 - ``reload_rules`` (every 5 s): picks up a changed rules file without a restart.
@@ -15,9 +15,11 @@ import logging
 import time
 
 import faust
+from aiokafka.partitioner import murmur2
 
 from agents.publish import publish
 from agents.runtime import Runtime
+from schemas.routed import bucket_key
 from streams.kafka.outlet import Outlet
 
 log = logging.getLogger("leadq.worker")
@@ -30,13 +32,32 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def bucket_partition(bucket: int, partitions: int) -> int:
+    """The signals-topic partition a bucket's key lands in (Kafka's default partitioner)."""
+    hashed: int = murmur2(bucket_key(bucket).encode())
+    return (hashed & 0x7FFFFFFF) % partitions
+
+
+def owned_buckets(app: faust.App, runtime: Runtime) -> list[int]:
+    """The buckets whose signals partition this worker is assigned now."""
+    topic = runtime.settings.topics.signals
+    held = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
+    partitions = runtime.settings.partitions
+    return [b for b in range(runtime.store.buckets) if bucket_partition(b, partitions) in held]
+
+
 def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
     async def fire_due() -> None:
-        store = runtime.store
-        result = await runtime.until_redis_answers(lambda: store.fire_due(now_ms()), "timer")
-        if result.emitted:
-            await publish(routing, result.emitted)
-            await runtime.until_redis_answers(lambda: store.ack(result.emitted), "outbox ack")
+        buckets = owned_buckets(app, runtime)
+        if not buckets:
+            return
+        qualifier, store = runtime.qualifier, runtime.store
+        outcome = await runtime.until_redis_answers(
+            lambda: qualifier.fire_due(now_ms(), buckets), "timer"
+        )
+        if outcome.emitted:
+            await publish(routing, outcome.emitted)
+            await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
 
     async def sweep_outbox() -> None:
         store = runtime.store

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 
@@ -37,7 +38,8 @@ def normalize_rate(records: Sequence[Record]) -> float:
 def routed_json_rate(records: Sequence[Record]) -> float:
     signals, _ = signals_of(records)
     routed = [
-        RoutedSignal(lead_id=f"u:{s.event_id}", account_id=s.account.id, signal=s) for s in signals
+        RoutedSignal(lead_id=f"u:{s.event_id}", account_id=s.account.id, bucket=7, signal=s)
+        for s in signals
     ]
     started = time.perf_counter()
     for item in routed:
@@ -48,5 +50,5 @@ def routed_json_rate(records: Sequence[Record]) -> float:
 def engine_rate(records: Sequence[Record], rules: CompiledRules) -> float:
     signals, _ = signals_of(records)
     started = time.perf_counter()
-    replay(signals, rules)
+    asyncio.run(replay(signals, rules))
     return _per_second(len(signals), started)

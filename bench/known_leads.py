@@ -1,38 +1,41 @@
-"""Known leads for the scale runs: real state made by leadq's store, cloned in bulk.
+"""Known leads for the scale runs: real state made by leadq's pipeline, cloned in bulk.
 
-:func:`build_template` runs a workload through ``QualifierStore`` in this process (the
-worker's own code path for Redis: resolve.lua, the Python preparation, apply.lua, outbox
-ack; only Kafka and Faust are left out), which also times that path, and then snapshots
-every lead: its state blob, identity keys, account and decay due time, with the
-accounts' blobs.
+:func:`build_template` runs a workload through the worker's own pipeline on Redis in
+this process (``Router`` and ``Qualifier`` over ``RedisStore``: index writes, bucket
+reads, the engine, fenced commits, outbox ack; only Kafka and Faust are left out),
+which also times that path, and then snapshots every live lead: its state blob, its
+identity index records, its account and decay due time, with the accounts' blobs.
 
 :func:`populate` writes ``known`` leads into a Redis as copies of those: generation
 ``g`` of the template gets ids with the suffix ``~g`` (leads, accounts, identity keys),
-lands in the buckets its new ids hash to, and is indexed exactly as resolve.lua indexes a
-lead (identity index, its other identity keys, lead → account) with its due-time entry. The
-blobs keep their original content (ids inside them are not rewritten), which changes
-nothing for memory or speed: the measured workload never touches a clone, and their
-due times lie in the future (see ``bench.cluster.BENCH_START``).
+lands in the buckets its new ids hash to, and is indexed as the router indexes a lead
+(its id's record with its account facts, its other keys pointing at it), with its
+due-time entry. The blobs keep their original content (ids inside them are not
+rewritten), which changes nothing for memory or speed: the measured workload never
+touches a clone, and their due times lie in the future (see ``bench.cluster.BENCH_START``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import msgpack
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from bench.cluster import raw, text
+from bench.cluster import raw
 from bench.reference import signals_of
 from bench.workload import Record
+from leadq.bucket import Item
 from leadq.compiled import CompiledRules
-from streams.codec import unpack
-from streams.keys import Keys
-from streams.store import QualifierStore
+from leadq.identity import AccountFacts, Fact, KeyRecord, bucket_of
+from leadq.pipeline import Qualifier, Router
+from leadq.state import LeadState
+from streams.state.codec import decode_lead, decode_record, encode_record
+from streams.state.keys import Keys
+from streams.state.store import RedisStore
 
 BATCH = 500
 #: Leads per pipelined round trip while populating.
@@ -44,6 +47,8 @@ class TemplateLead:
     lead_id: str
     account_id: str | None
     blob: bytes
+    #: The lead's index record (its facts) and its other identity keys.
+    record: KeyRecord
     identity_keys: tuple[str, ...]
     due: float | None
 
@@ -60,17 +65,19 @@ class Template:
 async def build_template(
     redis_url: str, records: Sequence[Record], rules: CompiledRules
 ) -> Template:
-    """Apply ``records`` with the store on an empty Redis and snapshot the leads."""
+    """Apply ``records`` with the pipeline on an empty Redis and snapshot the leads."""
     signals, _ = signals_of(records)
     client = Redis.from_url(redis_url, socket_timeout=30.0)
     try:
-        store = QualifierStore(client, rules)
+        store = RedisStore(client)
+        router, qualifier = Router(store, rules), Qualifier(store, rules)
         started = time.perf_counter()
         for start in range(0, len(signals), BATCH):
-            routed = await store.resolve(signals[start : start + BATCH])
-            batch = [(r, "bench-template/0", start + i) for i, r in enumerate(routed)]
-            result = await store.apply(batch)
-            await store.ack(result.emitted)
+            routed = await router.route(signals[start : start + BATCH])
+            await router.settle(routed)
+            items = [Item(r, "bench-template/0", start + i) for i, r in enumerate(routed)]
+            outcome = await qualifier.apply(items)
+            await store.ack(outcome.emitted)
         elapsed = time.perf_counter() - started
         template = await _snapshot(client, store.keys)
         template.store_signals_per_s = len(signals) / elapsed if elapsed > 0 else 0.0
@@ -79,40 +86,56 @@ async def build_template(
         await client.aclose()
 
 
+async def _scan(client: Redis, pattern: str, infix: str) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    async for key in client.scan_iter(match=pattern, count=1000):
+        value = raw(await client.get(key))
+        if value is not None:
+            found[key.decode().split(infix, 1)[1]] = value
+    return found
+
+
 async def _snapshot(client: Redis, keys: Keys) -> Template:
-    pairs = await client.hgetall(keys.lead_accounts())
-    owners = {str(text(k)): str(text(v)) for k, v in pairs.items()}
-    packed = await client.hgetall(keys.lead_keys())
-    others = {str(text(k)): [str(m) for m in unpack(raw(v) or b"\x90")] for k, v in packed.items()}
     due: dict[str, float] = {}
     for bucket in keys.all_buckets():
         entries: Any = await client.zrange(keys.due(bucket), 0, -1, withscores=True)
         for member, score in entries:
-            due[str(text(member))] = float(score)
+            due[member.decode()] = float(score)
+    records = {
+        key: decode_record(value)
+        for key, value in (await _scan(client, f"{keys.prefix}:{{i*}}:k:*", ":k:")).items()
+    }
+    others: dict[str, list[str]] = {}
+    for key, record in records.items():
+        if record.parent is not None:
+            others.setdefault(_root(records, key), []).append(key)
     template = Template()
-    async for raw_key in client.scan_iter(match=f"{keys.prefix}:{{b*}}:acct:*", count=1000):
-        key = raw_key.decode()
-        account_id = key.split(":acct:", 1)[1]
-        blob = raw(await client.get(key))
-        if account_id and blob is not None:
-            template.accounts[account_id] = (blob, due.get(f"A:{account_id}"))
-    async for raw_key in client.scan_iter(match=f"{keys.prefix}:{{b*}}:lead:*", count=1000):
-        key = raw_key.decode()
-        lead_id = key.split(":lead:", 1)[1]
-        blob = raw(await client.get(key))
-        if key.endswith(":merged") or blob is None or "mg" in unpack(blob):
+    accounts = await _scan(client, f"{keys.prefix}:{{b*}}:acct:*", ":acct:")
+    for account_id, blob in accounts.items():
+        template.accounts[account_id] = (blob, due.get(f"A:{account_id}"))
+    for lead_id, blob in (await _scan(client, f"{keys.prefix}:{{b*}}:lead:*", ":lead:")).items():
+        state = decode_lead(lead_id, blob)
+        if not isinstance(state, LeadState) or lead_id not in records:
             continue
         template.leads.append(
             TemplateLead(
                 lead_id,
-                owners.get(lead_id),
+                state.account_id,
                 blob,
-                tuple(sorted({lead_id, *others.get(lead_id, [])})),
+                records[lead_id],
+                tuple(sorted(others.get(lead_id, []))),
                 due.get(f"L:{lead_id}"),
             )
         )
     template.leads.sort(key=lambda lead: lead.lead_id)
     return template
+
+
+def _root(records: dict[str, KeyRecord], key: str) -> str:
+    record = records[key]
+    while record.parent is not None and record.parent in records:
+        key, record = record.parent, records[record.parent]
+    return key
 
 
 async def populate(redis_url: str, template: Template, known: int) -> float:
@@ -149,18 +172,25 @@ async def populate(redis_url: str, template: Template, known: int) -> float:
     return time.perf_counter() - started
 
 
+def _renamed(fact: Fact | None, suffix: str) -> Fact | None:
+    return replace(fact, value=fact.value + suffix) if fact is not None else None
+
+
 def _write_lead(pipe: Pipeline, keys: Keys, lead: TemplateLead, suffix: str) -> None:
     lead_id = lead.lead_id + suffix
     account_id = lead.account_id + suffix if lead.account_id else None
-    bucket = keys.bucket(lead_id, account_id)
-    identities = [key + suffix for key in lead.identity_keys] or [lead_id]
+    bucket = bucket_of(lead_id, account_id, keys.buckets)
+    facts = lead.record.facts
+    record = replace(
+        lead.record,
+        facts=AccountFacts(_renamed(facts.group, suffix), _renamed(facts.domain, suffix)),
+        pending=(),
+    )
     pipe.set(keys.lead(bucket, lead_id), lead.blob)
-    pipe.hset(keys.identities(), mapping={k: "" if k == lead_id else lead_id for k in identities})
-    others = [key for key in identities if key != lead_id]
-    if others:
-        pipe.hset(keys.lead_keys(), lead_id, msgpack.packb(others))
-    if account_id is not None:
-        pipe.hset(keys.lead_accounts(), lead_id, account_id)
+    pipe.set(keys.identity(lead_id), encode_record(record))
+    pointer = encode_record(KeyRecord(parent=lead_id))
+    for key in lead.identity_keys:
+        pipe.set(keys.identity(key + suffix), pointer)
     if lead.due is not None:
         pipe.zadd(keys.due(bucket), {f"L:{lead_id}": lead.due})
 
@@ -168,7 +198,7 @@ def _write_lead(pipe: Pipeline, keys: Keys, lead: TemplateLead, suffix: str) -> 
 def _write_account(
     pipe: Pipeline, keys: Keys, account_id: str, blob: bytes, due: float | None
 ) -> None:
-    bucket = keys.bucket("", account_id)
+    bucket = bucket_of("", account_id, keys.buckets)
     pipe.set(keys.account(bucket, account_id), blob)
     if due is not None:
         pipe.zadd(keys.due(bucket), {f"A:{account_id}": due})

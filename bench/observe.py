@@ -2,16 +2,14 @@
 
 :class:`PipelineObserver` reads the signals, routing and dead-letter topics from the
 beginning in the background (no consumer group: it disturbs nothing) and keeps counts,
-the earliest signal's timestamp and the last few signals of each partition. Tansu's
-end offsets are unreliable and the workers commit only every few seconds, so
-completion is judged on Redis instead (:meth:`PipelineObserver.wait_applied`):
+the earliest signal's timestamp and, per signals partition and bucket, the offset of
+the bucket's last signal there. Tansu's end offsets are unreliable and the workers
+commit only every few seconds, so completion is judged on Redis instead
+(:meth:`PipelineObserver.wait_applied`):
 
 1. the signals topic holds every expected signal (the normalizer is done);
-2. for each signals partition, its last signal (the last one with a lead) is recorded
-   as applied in that lead's state blob (the ``of`` map: last applied offset per source
-   partition, which apply.lua writes atomically with the state) — if that lead was
-   merged since, in the state kept aside for the merge or in the surviving lead's; a
-   partition's signals are applied in order, so every earlier one is applied too;
+2. every bucket's watermark (last applied offset per source partition, written
+   atomically with its state) has reached the bucket's last signal in each partition;
 3. every outbox stream is empty: the qualifier acknowledges (deletes) an outbox entry
    only after the broker confirmed its transition on the routing topic, so every
    transition of those signals has been emitted.
@@ -25,20 +23,18 @@ import asyncio
 import contextlib
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from redis.asyncio import Redis
 
-from bench.cluster import raw, text
-from streams.codec import lead_offsets, unpack
-from streams.keys import Keys
+from bench.cluster import raw
 from streams.settings import Settings
+from streams.state.codec import unpack
+from streams.state.keys import Keys
 
 POLL_S = 0.02
 #: After this long without a new record, re-read the last ``REWIND`` offsets of every
@@ -47,8 +43,6 @@ POLL_S = 0.02
 #: (a fresh read from an earlier offset does). Records already seen are skipped.
 STALL_S = 2.0
 REWIND = 1000
-#: Signals kept per partition to find the last one that names a lead.
-TAIL = 64
 
 
 class PipelineObserver:
@@ -70,10 +64,10 @@ class PipelineObserver:
         #: (create timestamp ms, value) of every routing record, when ``keep_routing``.
         self.routed: list[tuple[int, bytes]] = []
         self.started = asyncio.Event()
-        self._tails: dict[int, deque[tuple[int, bytes]]] = {}
+        #: (partition, bucket) → offset of the bucket's last signal in that partition.
+        self._last: dict[tuple[int, int], int] = {}
         #: Next unseen offset per (topic, partition): re-read records are skipped.
         self._next: dict[Any, int] = {}
-        self._verified: dict[int, int] = {}
         self._waiting_for = "the signals"
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers(),
@@ -149,8 +143,8 @@ class PipelineObserver:
     def _on_signals(self, partition: int, records: list[Any]) -> None:
         first = min(r.timestamp for r in records) / 1000.0
         self.first_signal_s = min(first, self.first_signal_s, key=_finite_low)
-        tail = self._tails.setdefault(partition, deque(maxlen=TAIL))
-        tail.extend((r.offset, r.value) for r in records[-TAIL:])
+        for record in records:  # the key is the bucket: b017
+            self._last[(partition, int(record.key[1:]))] = record.offset
         self.started.set()
 
     async def wait_applied(
@@ -182,48 +176,18 @@ class PipelineObserver:
 
     async def _all_applied(self) -> bool:
         source_topic = self.settings.topics.signals
-        for partition, tail in self._tails.items():
-            last_offset = tail[-1][0]
-            if self._verified.get(partition) == last_offset:
-                continue
-            target = _last_with_lead(tail)
-            if target is not None:
-                offset, lead_id, account_id = target
-                source = f"{source_topic}/{partition}"
-                if not await self._applied(lead_id, account_id, source, offset):
-                    self._waiting_for = f"{source}@{offset} (lead {lead_id})"
-                    return False
-            self._verified[partition] = last_offset
+        places = sorted(self._last.items())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for (_, bucket), _ in places:
+                pipe.get(self.keys.watermark(bucket))
+            replies = await pipe.execute()
+        for ((partition, bucket), offset), reply in zip(places, replies, strict=True):
+            blob = raw(reply)
+            applied = unpack(blob).get(f"{source_topic}/{partition}", -1) if blob else -1
+            if applied < offset:
+                self._waiting_for = f"{source_topic}/{partition}@{offset} (bucket {bucket})"
+                return False
         return True
-
-    async def _applied(
-        self, lead_id: str, account_id: str | None, source: str, offset: int
-    ) -> bool:
-        """Whether ``lead_id``'s state records ``offset`` of ``source`` as applied,
-        following a move to another account and merges into a surviving lead."""
-        keys = self.keys
-        for _ in range(4):
-            key = keys.lead(keys.bucket(lead_id, account_id), lead_id)
-            blob_bytes = raw(await self._redis.get(key))
-            if blob_bytes is None:
-                moved_to = text(await self._redis.hget(keys.lead_accounts(), lead_id))
-                if moved_to == account_id:
-                    return False  # not written yet
-                account_id = moved_to
-                continue
-            blob = unpack(blob_bytes)
-            if isinstance(blob, dict) and "mg" in blob:
-                # Merged: applied before the merge (the tombstone keeps its offsets; older
-                # tombstones only its state, kept aside), or redirected to the survivor.
-                kept = raw(await self._redis.get(f"{key}:merged"))
-                applied = lead_offsets(blob) | (lead_offsets(kept) if kept is not None else {})
-                if applied.get(source, -1) >= offset:
-                    return True
-                lead_id = blob["mg"]
-                account_id = text(await self._redis.hget(keys.lead_accounts(), lead_id))
-                continue
-            return lead_offsets(blob_bytes).get(source, -1) >= offset
-        return False
 
     async def _outbox_empty(self) -> bool:
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -231,15 +195,6 @@ class PipelineObserver:
                 pipe.xlen(self.keys.outbox(bucket))
             lengths = await pipe.execute()
         return sum(int(n) for n in lengths) == 0
-
-
-def _last_with_lead(tail: deque[tuple[int, bytes]]) -> tuple[int, str, str | None] | None:
-    """(offset, lead id, account id) of the last signal in ``tail`` that names a lead."""
-    for offset, value in reversed(tail):
-        routed = orjson.loads(value)
-        if routed.get("lead_id"):
-            return offset, routed["lead_id"], routed.get("account_id")
-    return None
 
 
 def _finite(value: float) -> float:

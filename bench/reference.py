@@ -12,6 +12,7 @@ on the files ``python -m bench.workload --by-topic DIR`` writes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def replay_records(
 ) -> ReplayResult:
     """What the stream computes for ``records``: ``replay`` on their signals."""
     signals, _ = signals_of(records)
-    return replay(signals, rules, until_ms)
+    return asyncio.run(replay(signals, rules, until_ms))
 
 
 def read_topic_files(directory: Path) -> Iterable[Record]:

@@ -9,6 +9,7 @@ reported on stderr and skipped; ``--strict`` turns it into exit code 2.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"--until: {error}", file=sys.stderr)
         return 1
     signals, rejected = read_signals(args.events, args.format, args.channel)
-    result = replay(signals, rules, until_ms)
+    result = asyncio.run(replay(signals, rules, until_ms))
     out = sys.stdout
     if args.summary:
         out.write(render_summary(result) + "\n")

@@ -7,10 +7,12 @@ transitions it causes. Contract:
 - A repeated ``event_id`` within the dedupe window changes nothing (``duplicate``).
 - Decay-driven moves due at or before the event's time fire first, at their own times,
   exactly as the stream's timer would have fired them.
-- An event older than the late-event horizon behind the lead's newest event is recorded
-  but not scored (``too_late``). A late event within it adds its decayed points; stages
-  are judged at the lead's newest event time, so it never creates a transition in the
-  past.
+- An event older than the late-event horizon (90 days by default) behind the lead's
+  newest event is recorded but not scored (``too_late``). A late event within it adds
+  its decayed points; stages are judged at the lead's newest event time, so it never
+  creates a transition in the past.
+- Within the horizon the resulting scores, traits, caps and memberships do not depend
+  on the order events arrive in (stages do: they are judged on arrival).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from leadq.stages import (
     fire_lead_decay,
     lead_due,
 )
-from leadq.state import AccountState, LeadState, Member, later, merge_traits
+from leadq.state import AccountState, LeadState, Member, event_digest, later, merge_traits
 from leadq.transitions import Move, account_transition, lead_transition
 from schemas.signal import Signal
 from schemas.transition import TransitionData
@@ -82,13 +84,14 @@ def apply_in_place(
         return _apply_account_only(account, signal, rules)
     lead = lead if lead is not None else LeadState(lead_id=lead_id or "")
     at_ms = signal.occurred_ms
-    if signal.event_id in lead.seen:
+    digest = event_digest(signal.event_id)
+    if digest in lead.seen:
         return Outcome(lead, account, (), "duplicate")
     transitions = list(fire_due(lead, account, at_ms, rules))
     if lead.latest_ms is not None and at_ms < lead.latest_ms - rules.late_horizon_ms:
-        _remember(lead, signal, rules)
+        _remember(lead, digest, at_ms, rules)
         return Outcome(lead, account, tuple(transitions), "too_late")
-    _remember(lead, signal, rules)
+    _remember(lead, digest, at_ms, rules)
     cool_down(lead, later(lead.latest_ms, at_ms), rules)
     _absorb_facts(lead, account, signal, rules)
     hand_raises, engaged = _score_intent(lead, account, signal, rules)
@@ -149,15 +152,26 @@ def _apply_account_only(
     """A ``group`` call naming only an account: record its firmographics."""
     if account is None:
         return Outcome(None, None, (), "account_only")
-    merge_traits(account.traits, signal.traits, signal.occurred_ms)
-    account.domain = account.domain or signal.account.domain
+    _account_facts(account, signal)
     return Outcome(None, account, (), "account_only")
 
 
-def _remember(lead: LeadState, signal: Signal, rules: CompiledRules) -> None:
-    """Record the event id for de-duplication and forget ids past the dedupe window."""
-    lead.seen[signal.event_id] = signal.occurred_ms
-    newest = later(lead.latest_ms, signal.occurred_ms)
+def _account_facts(account: AccountState, signal: Signal) -> None:
+    """Firmographics and the domain a ``group`` call (or ``context.groupId``) gives about
+    the account it names (a late group call naming a former account of the lead tells
+    nothing about the current one; the router sends it to the named account too)."""
+    if signal.account.id != account.account_id:
+        return
+    at_ms = signal.occurred_ms
+    if signal.type == "group":
+        merge_traits(account.traits, signal.traits, at_ms)
+    account.set_domain(signal.account.domain, at_ms)
+
+
+def _remember(lead: LeadState, digest: int, at_ms: int, rules: CompiledRules) -> None:
+    """Record the event for de-duplication and forget events past the dedupe window."""
+    lead.seen[digest] = at_ms
+    newest = later(lead.latest_ms, at_ms)
     oldest = newest - rules.dedupe_window_ms
     if len(lead.seen) > 1 and min(lead.seen.values()) < oldest:
         lead.seen = {e: t for e, t in lead.seen.items() if t >= oldest}
@@ -168,13 +182,12 @@ def _absorb_facts(
 ) -> None:
     """Identity, traits, answers and event times carried by the signal."""
     at_ms = signal.occurred_ms
-    lead.email = signal.identity.email or lead.email
+    lead.set_email(signal.identity.email, at_ms)
     answer_fields = {a.field for a in rules.rules.answers}
     answers = {k: v for k, v in signal.properties.items() if k in answer_fields}
-    if signal.type == "group" and account is not None:
-        merge_traits(account.traits, signal.traits, at_ms)
-        account.domain = account.domain or signal.account.domain
-    else:
+    if account is not None:
+        _account_facts(account, signal)
+    if signal.type != "group":
         merge_traits(lead.traits, signal.traits, at_ms)
     merge_traits(lead.traits, answers, at_ms)
     lead.latest_ms = later(lead.latest_ms, at_ms)

@@ -1,24 +1,40 @@
-"""Identity resolution: which lead a signal belongs to, and which account a lead joins.
+"""Identity: which lead a signal belongs to, which account that lead is in, where it lives.
 
-Keys are ``u:<user id>``, ``e:<email>`` and ``a:<anonymous id>``. A lead's id is always
-the most preferred key seen for that person (``u:`` over ``e:`` over ``a:``, then the
-smaller id). When a signal names keys of two different leads (an ``identify`` or
-``alias`` stitching an anonymous visitor to a known person), or a more preferred key
-than its lead's id (an anonymous visitor identifying), the leads merge into the one with
-the preferred id, so the survivor never depends on which was seen first.
+Keys are ``u:<user id>``, ``e:<email>`` and ``a:<anonymous id>``. Keys that appear in one
+signal belong to one person; the index is a union-find over keys whose root is the
+lead id: the most preferred key of the person (``u:`` over ``e:`` over ``a:``, then the
+smaller id). A signal that names keys of several leads (an identify stitching an
+anonymous visitor, an alias) merges them into the one with the preferred id, so the
+survivor never depends on which was seen first.
+
+A lead's account is a function of the facts its events carried, not of their order: the
+explicit account id (``groupId``) of its newest event naming one, else the company
+domain of its earliest event carrying one (free-mail domains never form accounts). Its
+*home* is the bucket of that account (of the lead itself when it has none): one worker
+owns a bucket's leads, account, outbox and timers. A home change (a new account, a
+merge) bumps the lead's generation and records where its state still is (``pending``),
+so the worker that owns the new home folds it in (``leadq.bucket``).
+
+Everything here is pure: ``plan`` works on index records the caller read.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
+from schemas.routed import Source
 from schemas.signal import Signal
 
 _KIND_ORDER = {"u": 0, "e": 1, "a": 2}
+#: Buckets per deployment. Changing it moves every lead: choose it once (≥ the number of
+#: Redis Cluster shards you may ever run, × a few).
+DEFAULT_BUCKETS = 128
 
 
 def identity_keys(signal: Signal) -> list[str]:
-    """The signal's identity keys, most preferred first (alias adds ``previous_id``)."""
+    """The signal's identity keys, most preferred first."""
     identity = signal.identity
     keys = [
         f"u:{identity.user_id}" if identity.user_id else None,
@@ -40,21 +56,6 @@ def lead_preference(lead_id: str) -> tuple[int, str]:
     return (_KIND_ORDER.get(kind, 3), lead_id)
 
 
-def resolve(index: Mapping[str, str], signal: Signal) -> tuple[str | None, list[str]]:
-    """(the lead to apply to, other leads to merge into it) for ``signal``.
-
-    ``None`` for an account-only ``group`` call. A brand-new person gets the id of their
-    most preferred key.
-    """
-    keys = identity_keys(signal)
-    if not keys:
-        return None, []
-    known = {index[k] for k in keys + previous_keys(signal) if k in index}
-    candidates = known | ({keys[0]} if keys[0] not in index else set())
-    survivor = min(candidates, key=lead_preference)
-    return survivor, sorted(known - {survivor}, key=lead_preference)
-
-
 def email_domain(email: str | None) -> str | None:
     return email.rpartition("@")[2] if email else None
 
@@ -65,17 +66,206 @@ def domain_candidate(signal: Signal, free_mail: frozenset[str]) -> str | None:
     return domain if domain and domain not in free_mail else None
 
 
-def account_key(signal: Signal, current: str | None, free_mail: frozenset[str]) -> str | None:
-    """The account a lead belongs to after ``signal``.
+def bucket_of(lead_id: str, account_id: str | None, buckets: int = DEFAULT_BUCKETS) -> int:
+    """The bucket a lead lives in: its account's, or its own when it has none."""
+    owner = f"a:{account_id}" if account_id else f"l:{lead_id}"
+    return zlib.crc32(owner.encode()) % buckets
 
-    An explicit account id (a ``group`` call, or ``context.groupId``) wins and moves the
-    lead; otherwise the lead keeps its account; otherwise its email's company domain,
-    unless that is a free-mail domain (those never form accounts). ``current`` is the
-    lead's account, or for a merge the first absorbed lead's when the survivor has none.
+
+def account_bucket(account_id: str, buckets: int = DEFAULT_BUCKETS) -> int:
+    return bucket_of("", account_id, buckets)
+
+
+# ----------------------------------------------------------------- account facts
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A value an event carried, ordered by (event time, event id)."""
+
+    value: str
+    at_ms: int
+    event_id: str
+
+    def order(self) -> tuple[int, str]:
+        return (self.at_ms, self.event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What decides a lead's account: a join-semilattice, so any order of joins agrees."""
+
+    #: The explicit account id of the newest event naming one.
+    group: Fact | None = None
+    #: The company domain of the earliest event carrying one.
+    domain: Fact | None = None
+
+    def join(self, other: AccountFacts) -> AccountFacts:
+        group = _pick(self.group, other.group, newest=True)
+        domain = _pick(self.domain, other.domain, newest=False)
+        if group is self.group and domain is self.domain:
+            return self
+        return AccountFacts(group, domain)
+
+    @property
+    def account(self) -> str | None:
+        if self.group is not None:
+            return self.group.value
+        return self.domain.value if self.domain is not None else None
+
+
+def _pick(mine: Fact | None, theirs: Fact | None, *, newest: bool) -> Fact | None:
+    if mine is None or theirs is None:
+        return mine or theirs
+    if (theirs.order() > mine.order()) == newest and theirs.order() != mine.order():
+        return theirs
+    return mine
+
+
+def signal_facts(signal: Signal, free_mail: frozenset[str]) -> AccountFacts:
+    at_ms, event_id = signal.occurred_ms, signal.event_id
+    group = Fact(signal.account.id, at_ms, event_id) if signal.account.id else None
+    domain = domain_candidate(signal, free_mail)
+    return AccountFacts(group, Fact(domain, at_ms, event_id) if domain else None)
+
+
+# ------------------------------------------------------------------ index records
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """One identity key in the index.
+
+    A key whose ``parent`` is ``None`` is a lead id (a root) and holds the lead's account
+    facts, home generation and the sources not yet folded into its home; any other key
+    points at the lead it belongs to (possibly through leads it was merged into since).
     """
-    return signal.account.id or current or domain_candidate(signal, free_mail)
+
+    parent: str | None = None
+    facts: AccountFacts = AccountFacts()
+    gen: int = 0
+    pending: tuple[Source, ...] = ()
+
+    @property
+    def is_lead(self) -> bool:
+        return self.parent is None
 
 
-def new_account_domain(signal: Signal, account_id: str) -> str | None:
-    """The domain recorded for a newly seen account."""
-    return signal.account.domain if signal.account.id else account_id
+def home_of(lead_id: str, record: KeyRecord, buckets: int) -> Source:
+    account = record.facts.account
+    return Source(lead_id=lead_id, bucket=bucket_of(lead_id, account, buckets), account_id=account)
+
+
+# --------------------------------------------------------------------- resolution
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where one signal goes, and what the index must record for it."""
+
+    lead_id: str | None
+    account_id: str | None
+    bucket: int
+    gen: int
+    #: Places the lead's state may still be in, to fold into its home first.
+    sources: tuple[Source, ...]
+    #: Index writes (key → new record), in order: leads first, then pointers.
+    writes: dict[str, KeyRecord] = field(default_factory=dict)
+    #: The account is keyed by a company domain (no event named an account id).
+    domain_account: bool = False
+    #: A ``group`` call naming an account other than the lead's (a late one): that
+    #: account (and its bucket) still gets its firmographics, through an account-only
+    #: copy of the signal.
+    also_account: tuple[str, int] | None = None
+
+
+class IndexView:
+    """Index records as read, with this batch's own writes on top (later signals of a
+    batch see what earlier ones wrote). ``None``: a key the index does not know."""
+
+    def __init__(self, read: Mapping[str, KeyRecord | None]) -> None:
+        self.read = read
+        self.written: dict[str, KeyRecord] = {}
+
+    def get(self, key: str) -> KeyRecord | None:
+        if key in self.written:
+            return self.written[key]
+        return self.read.get(key)
+
+    def missing(self, keys: list[str]) -> list[str]:
+        """Keys this view cannot answer for (never read)."""
+        return [k for k in keys if k not in self.written and k not in self.read]
+
+    def root(self, key: str) -> tuple[str, KeyRecord] | None:
+        """The lead a key belongs to and its record; ``None`` if unknown.
+
+        Raises ``KeyError`` with the key to read when the chain leaves what was read."""
+        record = self.get(key)
+        if record is None:
+            if key not in self.read and key not in self.written:
+                raise KeyError(key)
+            return None
+        hops = 0
+        while record.parent is not None:
+            key, hops = record.parent, hops + 1
+            if hops > 64:
+                raise ValueError(f"identity index cycle at {key!r}")
+            found = self.get(key)
+            if found is None:
+                raise KeyError(key)
+            record = found
+        return key, record
+
+
+def needed_keys(signal: Signal) -> list[str]:
+    return identity_keys(signal) + previous_keys(signal)
+
+
+def plan(signal: Signal, view: IndexView, free_mail: frozenset[str], buckets: int) -> Resolution:
+    """Resolve one signal against the index (raises ``KeyError`` for a key to read first),
+    and record the result in ``view`` (see :class:`Resolution`)."""
+    keys = identity_keys(signal)
+    if not keys:  # a group call naming only an account
+        account = signal.account.id
+        return Resolution(None, account, account_bucket(account or "", buckets), 0, ())
+    found = {k: view.root(k) for k in keys + previous_keys(signal)}
+    roots = {hit[0]: hit[1] for hit in found.values() if hit is not None}
+    candidates = set(roots) | ({keys[0]} if found[keys[0]] is None else set())
+    lead_id = min(candidates, key=lead_preference)
+    current = roots.get(lead_id)
+    record = current or KeyRecord()
+    absorbed = sorted((r for r in roots if r != lead_id), key=lead_preference)
+    facts = record.facts.join(signal_facts(signal, free_mail))
+    pending = list(record.pending)
+    for other in absorbed:
+        other_record = roots[other]
+        facts = facts.join(other_record.facts)
+        pending += [home_of(other, other_record, buckets), *other_record.pending]
+    gen = record.gen
+    if current is not None and facts.account != current.facts.account:
+        pending.append(home_of(lead_id, current, buckets))
+        gen += 1
+    pending = [s for s in dict.fromkeys(pending) if s.lead_id != lead_id or s.bucket != (
+        bucket_of(lead_id, facts.account, buckets))]  # fmt: skip
+    new_record = KeyRecord(None, facts, gen, tuple(pending))
+    writes: dict[str, KeyRecord] = {}
+    if new_record != current:
+        writes[lead_id] = new_record
+    pointer = KeyRecord(parent=lead_id)
+    for key in [*absorbed, *keys, *(k for k in previous_keys(signal) if found[k] is not None)]:
+        if key != lead_id and view.get(key) != pointer:
+            writes[key] = pointer
+    view.written.update(writes)
+    account = facts.account
+    named = signal.account.id if signal.type == "group" else None
+    return Resolution(
+        lead_id,
+        account,
+        bucket_of(lead_id, account, buckets),
+        gen,
+        tuple(pending),
+        writes,
+        domain_account=facts.group is None and account is not None,
+        also_account=(named, account_bucket(named, buckets))
+        if named and named != account
+        else None,
+    )
+
+
+def without_sources(record: KeyRecord, done: tuple[Source, ...]) -> KeyRecord:
+    """``record`` once the sources in ``done`` were handed to the lead's home."""
+    return replace(record, pending=tuple(s for s in record.pending if s not in done))

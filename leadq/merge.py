@@ -15,7 +15,7 @@ from leadq.compiled import CompiledRules
 from leadq.explain import trim
 from leadq.intent import add_points
 from leadq.membership import shift_terms
-from leadq.state import AccountState, Award, Contribution, LeadState, later
+from leadq.state import AccountState, Award, Contribution, LeadState, later, newer
 
 _STAGE_RANK = {"known": 0, "recycled": 1, "mql": 2, "sql": 3}
 
@@ -76,12 +76,14 @@ def merge_leads(
 
 def _merge_facts(lead: LeadState, absorbed: LeadState) -> None:
     for name, (value, at_ms) in absorbed.traits.items():
-        if name not in lead.traits or at_ms > lead.traits[name][1]:
+        if name not in lead.traits or newer((value, at_ms), lead.traits[name]):
             lead.traits[name] = (value, at_ms)
     lead.seen.update(absorbed.seen)
     lead.latest_ms = _max(lead.latest_ms, absorbed.latest_ms)
     lead.last_engaged_ms = _max(lead.last_engaged_ms, absorbed.last_engaged_ms)
-    lead.email = lead.email or absorbed.email
+    if absorbed.email_ms is not None:
+        lead.set_email(absorbed.email, absorbed.email_ms)
+    lead.folded = [*lead.folded, *(f for f in absorbed.folded if f not in lead.folded)]
     if _STAGE_RANK.get(absorbed.stage, -1) > _STAGE_RANK.get(lead.stage, -1):
         lead.stage, lead.stage_since_ms = absorbed.stage, absorbed.stage_since_ms
     if "crm" in (lead.disqualified_by, absorbed.disqualified_by):

@@ -3,11 +3,16 @@
 Plain mutable dataclasses with ``clone()``: engine entry points clone before changing, so
 callers' states are never mutated (``apply`` is a pure function of its arguments).
 Times are integer epoch milliseconds, event time.
+
+Every fact that several events can set is kept with the event time it was set at, and
+the newest wins (ties broken by the value, never by arrival), so a state is a function
+of the set of events applied to it, not of their order.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +48,9 @@ class Member:
 @dataclass(slots=True)
 class LeadState:
     lead_id: str
+    #: Home generation (``leadq.identity``) its account was last set at: a signal routed
+    #: under an older generation never moves it back.
+    gen: int = 0
     stage: str = "known"
     stage_since_ms: int | None = None
     #: ``crm`` when a CRM event disqualified the lead (sticky), ``rules`` when a
@@ -51,6 +59,8 @@ class LeadState:
     product_stage: str = "none"
     latest_ms: int | None = None
     email: str | None = None
+    #: Event time the email was set at (the newest wins).
+    email_ms: int | None = None
     account_id: str | None = None
     intent: dict[str, Decayed] = field(default_factory=dict)
     #: rule id → bucket number → awarded events, earliest first.
@@ -58,8 +68,9 @@ class LeadState:
     contributions: list[Contribution] = field(default_factory=list)
     #: trait name → (value, event time it was set at); newer event time wins.
     traits: dict[str, tuple[Any, int]] = field(default_factory=dict)
-    #: event id → event time, for de-duplication within the dedupe window.
-    seen: dict[str, int] = field(default_factory=dict)
+    #: event id digest (``event_digest``) → event time, for de-duplication within the
+    #: dedupe window; 8 bytes per event instead of the id, kept as long as the horizon.
+    seen: dict[int, int] = field(default_factory=dict)
     last_engaged_ms: int | None = None
     #: Set when sales recycled the lead: it must cool below the MQL exit before it can
     #: become an MQL again.
@@ -67,6 +78,9 @@ class LeadState:
     #: The profile as of the lead's last applied event: decay-driven moves and due times
     #: use it, so they depend only on the lead's own history.
     profile: Profile | None = None
+    #: Ids of the state transfers folded into this lead (``leadq.bucket``), newest last:
+    #: a transfer applied again (a crash before its source was cleaned up) is skipped.
+    folded: list[str] = field(default_factory=list)
 
     def clone(self) -> LeadState:
         return copy.deepcopy(self)
@@ -74,11 +88,41 @@ class LeadState:
     def trait_values(self) -> dict[str, Any]:
         return {name: value for name, (value, _) in self.traits.items()}
 
+    def has_seen(self, event_id: str) -> bool:
+        """Whether an event with this id was applied (within the dedupe window)."""
+        return event_digest(event_id) in self.seen
+
+    def set_email(self, email: str | None, at_ms: int) -> None:
+        """Take ``email`` unless a newer event set another (ties: the larger address)."""
+        if email and newer((email, at_ms), (self.email, self.email_ms)):
+            self.email, self.email_ms = email, at_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """What is left where a lead's state was before it moved (account change) or merged.
+
+    Signals still addressed to the old place follow it to ``lead_id`` in ``bucket``; a
+    signal routed to the same lead under a newer generation than ``gen`` means the lead
+    came back here, and the tombstone no longer applies. ``fold_id`` names the transfer;
+    while ``kept``, the state that left is also kept beside it until the new place has
+    folded it in (a crash in between loses nothing).
+    """
+
+    lead_id: str
+    bucket: int
+    account_id: str | None
+    gen: int
+    fold_id: str
+    kept: bool
+
 
 @dataclass(slots=True)
 class AccountState:
     account_id: str
     domain: str | None = None
+    #: Event time the domain was set at (the newest group call naming one wins).
+    domain_ms: int | None = None
     stage: str = "unengaged"
     stage_since_ms: int | None = None
     latest_ms: int | None = None
@@ -90,6 +134,11 @@ class AccountState:
     def clone(self) -> AccountState:
         return copy.deepcopy(self)
 
+    def set_domain(self, domain: str | None, at_ms: int) -> None:
+        """Take ``domain`` unless a newer event named another (see :func:`newer`)."""
+        if domain and newer((domain, at_ms), (self.domain, self.domain_ms)):
+            self.domain, self.domain_ms = domain, at_ms
+
     def trait_values(self) -> dict[str, Any]:
         return {name: value for name, (value, _) in self.traits.items()}
 
@@ -99,15 +148,27 @@ def later(current: int | None, at_ms: int) -> int:
     return at_ms if current is None else max(current, at_ms)
 
 
-def merge_traits(traits: dict[str, tuple[Any, int]], new: dict[str, Any], at_ms: int) -> None:
-    """Set each new trait unless a newer event already set it (order-independent).
+def event_digest(event_id: str) -> int:
+    """A 64-bit digest of an event id: what de-duplication stores."""
+    return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest(), "big")
 
-    ``None`` carries no information and is skipped (it cannot be stored in Redis's
-    MessagePack tables, and skipping keeps both paths equal).
-    """
+
+def newer(candidate: tuple[Any, int], current: tuple[Any, int | None]) -> bool:
+    """Whether ``(value, at_ms)`` wins over ``current``: the newer event time, and on a
+    tie the larger value (by its ``repr``), so the winner never depends on arrival order."""
+    value, at_ms = candidate
+    held, held_ms = current
+    if held_ms is None or at_ms != held_ms:
+        return held_ms is None or at_ms > held_ms
+    return value != held and repr(value) > repr(held)
+
+
+def merge_traits(traits: dict[str, tuple[Any, int]], new: dict[str, Any], at_ms: int) -> None:
+    """Set each new trait unless a newer event already set it (order-independent, see
+    :func:`newer`). ``None`` carries no information and is skipped."""
     for name, value in new.items():
         if value is None:
             continue
         current = traits.get(name)
-        if current is None or at_ms >= current[1]:
+        if current is None or newer((value, at_ms), current):
             traits[name] = (value, at_ms)

@@ -17,24 +17,27 @@ def _counts(title: str, counter: Counter[str]) -> list[str]:
 
 def render_summary(result: ReplayResult) -> str:
     """The summary as text lines; scores are read at the replay's end time."""
-    world, at_ms = result.world, result.until_ms or 0
-    rules = world.rules
+    store, at_ms = result.store, result.until_ms or 0
+    rules = result.rules
+    leads = sorted(store.leads(), key=lambda lead: lead.lead_id)
+    accounts = sorted(store.accounts(), key=lambda account: account.account_id)
     lines = [
         f"rules version {rules.version}; scores as of "
         f"{ms_to_datetime(at_ms).isoformat() if result.until_ms else '-'}"
     ]
-    lines += _counts("events:", Counter(world.counts))
+    lines += _counts("events:", Counter(result.counts))
     lines += _counts(
         "transitions:", Counter(f"{t.entity}.{t.stage_to}" for t in result.transitions)
     )
-    lines += _counts("leads by stage:", Counter(lead.stage for lead in world.leads.values()))
-    lines += _counts("accounts by stage:", Counter(a.stage for a in world.accounts.values()))
+    lines += _counts("leads by stage:", Counter(lead.stage for lead in leads))
+    lines += _counts("accounts by stage:", Counter(a.stage for a in accounts))
     lines.append(
         f"{'lead':<36}{'stage':<14}{'grade':<6}{'fit':>7}{'answers':>9}{'intent':>9}{'total':>9}"
     )
     rows = []
-    for lead in world.leads.values():
-        account = world.accounts.get(lead.account_id) if lead.account_id else None
+    by_id = {account.account_id: account for account in accounts}
+    for lead in leads:
+        account = by_id.get(lead.account_id) if lead.account_id else None
         profile = build_profile(lead, account, rules)
         intent = intent_total(lead.intent, at_ms)
         rows.append((-(profile.base_score + intent), lead.lead_id, lead.stage, profile, intent))
@@ -45,7 +48,7 @@ def render_summary(result: ReplayResult) -> str:
         )
     lines.append(f"{'account':<36}{'stage':<14}{'engaged':>8}{'intent':>9}")
     window = engaged_window_ms(rules)
-    for account in sorted(world.accounts.values(), key=lambda a: a.account_id):
+    for account in accounts:
         engaged = len(engaged_members(account, at_ms, window))
         lines.append(
             f"{account.account_id:<36}{account.stage:<14}{engaged:>8}"

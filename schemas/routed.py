@@ -1,9 +1,9 @@
 """Messages on the signals topic: a canonical signal routed to its lead.
 
-Contract: Kafka key = ``lead_id`` (the account id for account-only ``group`` calls), so
-one lead's signals are consumed in order by one worker. Produced at least once by the
-normalizer; the qualifier's per-partition offsets and event-id de-duplication make
-re-delivery harmless.
+Contract: Kafka key = the lead's bucket (``bucket_key``), so every signal of a bucket
+(its leads, its accounts) is consumed in order by the one worker that owns the bucket.
+Produced at least once by the normalizer; the qualifier's per-partition watermarks and
+event-id de-duplication make re-delivery harmless.
 
 Wire format: JSON matching ``schemas/json/routed-signal.schema.json``. ``encode_routed``
 writes it and ``decode_routed`` reads and validates it; they are the fast pair for the
@@ -16,28 +16,46 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 
 import orjson
+from pydantic import Field
 
 from schemas.base import Contract
 from schemas.signal import Signal
 
 
+class Source(Contract):
+    """A place a lead's state may still be in, to fold into its home first."""
+
+    lead_id: str
+    bucket: int = Field(ge=0)
+    account_id: str | None = None
+
+
 class RoutedSignal(Contract):
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     #: The lead to apply to; ``None`` for a ``group`` call naming only an account.
     lead_id: str | None
-    #: The account the lead belongs to after this signal.
+    #: The account the lead belongs to (as of this signal's routing).
     account_id: str | None = None
-    #: The account it belonged to before, when this signal moves it.
-    previous_account: str | None = None
-    #: (lead id, its account) of leads this signal revealed to be the same person.
-    absorbed: tuple[tuple[str, str | None], ...] = ()
-    #: No identity of this signal named a lead before: the lead has no state to move.
-    new_lead: bool = False
+    #: The bucket the lead lives in: its account's, else its own (``leadq.identity``).
+    bucket: int = Field(ge=0)
+    #: The lead's home generation when routed: a routing older than the lead's last
+    #: home change never moves it back.
+    gen: int = Field(default=0, ge=0)
+    #: Where the lead's state may still be (a former home, a lead merged into it).
+    sources: tuple[Source, ...] = ()
+    #: The account is keyed by a company domain (its id is the domain).
+    domain_account: bool = False
     signal: Signal
 
     @property
     def partition_key(self) -> str:
-        return self.lead_id or self.account_id or self.signal.event_id
+        """The Kafka key: the bucket, so a bucket's signals share one partition."""
+        return bucket_key(self.bucket)
+
+
+def bucket_key(bucket: int) -> str:
+    """The signals-topic key of a bucket."""
+    return f"b{bucket:03d}"
 
 
 def _plain_defaults(model: type[Contract], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
@@ -52,7 +70,7 @@ def _plain_defaults(model: type[Contract], names: tuple[str, ...]) -> tuple[tupl
 # Fields left out when equal to their default. The schema version always travels, so a
 # reader never has to assume it; identity and account are handled field by field.
 _ROUTED_DEFAULTS: Final = _plain_defaults(
-    RoutedSignal, ("account_id", "previous_account", "absorbed", "new_lead")
+    RoutedSignal, ("account_id", "gen", "sources", "domain_account")
 )
 _SIGNAL_DEFAULTS: Final = _plain_defaults(
     Signal, ("type", "name", "properties", "traits", "is_bot", "bot_reason", "source")
@@ -94,6 +112,8 @@ def encode_routed(routed: RoutedSignal) -> bytes:
     for name, default in _ROUTED_DEFAULTS:
         if message[name] == default:
             del message[name]
+    if "sources" in message:
+        message["sources"] = [source.__dict__ for source in routed.sources]
     message["signal"] = body
     try:
         return orjson.dumps(message, option=orjson.OPT_UTC_Z)

@@ -140,10 +140,12 @@ class Intent(Contract):
     half_lives: dict[str, Duration] = Field(default_factory=lambda: {"default": timedelta(days=14)})
     rules: tuple[IntentRule, ...] = ()
     #: Events older than this behind the lead's newest event are recorded but not scored.
-    late_event_horizon: Duration = timedelta(days=7)
+    #: Within it, arrival order does not change any score: a catch-up after an outage of
+    #: up to this long ends as if the events had arrived in order.
+    late_event_horizon: Duration = timedelta(days=90)
     #: A repeated event id within this window of event time is ignored (vendor retries).
     #: Must be at least the late-event horizon, so a retried late event is recognised.
-    dedupe_window: Duration = timedelta(days=7)
+    dedupe_window: Duration = timedelta(days=90)
 
     @model_validator(mode="after")
     def _retries_recognisable(self) -> Intent:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +33,7 @@ from streams.devcluster import ClusterStartError, DevCluster, run_async
 from streams.kafka.admin import ensure_topics, wait_for_kafka
 from streams.process import free_port
 from streams.settings import Settings, TopicNames
+from tests import harness
 
 EXTERNAL_ENV = ("LEADQ_KAFKA_BOOTSTRAP", "LEADQ_REDIS_URL")
 
@@ -167,3 +168,18 @@ def own_redis_database(redis_url: str) -> str:
 def qualifier_settings(leadq_settings: Settings) -> Settings:
     """``leadq_settings`` with a Redis database of this test's own (see the docstring)."""
     return leadq_settings.with_changes(redis_url=own_redis_database(leadq_settings.redis_url))
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store_kind(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Run the test once on the in-memory store and once on the session's real Redis
+    (``tests.harness.new_world`` uses it): the engine's scenarios hold on both."""
+    if request.param == "redis":
+        harness.use_redis(request.getfixturevalue("redis_url"))
+    else:
+        harness.use_memory()
+    try:
+        yield str(request.param)
+    finally:
+        harness.use_memory()
+        await harness.close_clients()

@@ -46,9 +46,9 @@ from streams.devcluster import DevCluster, run_async
 from streams.kafka.admin import ensure_topics
 from streams.kafka.dead_letter import REASON_HEADER
 from streams.kafka.topic_reader import Record, TopicReader
-from streams.keys import Keys
 from streams.process import ServerProcess, free_port
 from streams.settings import Settings
+from streams.state.keys import Keys
 from streams.worker_process import WORKER_STOP_TIMEOUT_S, worker_process
 
 EXTERNAL_ENV = ("LEADQ_KAFKA_BOOTSTRAP", "LEADQ_REDIS_URL")
@@ -131,11 +131,8 @@ def ensure_fresh(settings: Settings, documents: Sequence[Document], external: bo
     keys = sorted({k for d in documents for s in d.signals for k in identity_keys(s)})
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5.0)
     try:
-        known = [
-            k
-            for k, v in zip(keys, client.hmget(Keys().identities(), keys), strict=True)
-            if v is not None
-        ]
+        index_keys = [Keys().identity(k) for k in keys]
+        known = [k for k, v in zip(keys, client.mget(index_keys), strict=True) if v is not None]
     finally:
         client.close()
     if known:

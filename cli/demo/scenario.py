@@ -15,6 +15,7 @@ Contract:
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -164,9 +165,8 @@ def _wave_of(document: Document) -> str:
 
 def expect(documents: list[Document], rules: CompiledRules) -> Expected:
     """Replay the scenario's signals (event-time order) with ``rules``."""
-    result = replay([s for d in documents for s in d.signals], rules)
+    result = asyncio.run(replay([s for d in documents for s in d.signals], rules))
     dead = sum(1 for d in documents if d.message.problem)
-    world = result.world
-    return Expected(
-        tuple(result.transitions), dead, frozenset(world.leads), frozenset(world.accounts)
-    )
+    leads = frozenset(lead.lead_id for lead in result.store.leads())
+    accounts = frozenset(account.account_id for account in result.store.accounts())
+    return Expected(tuple(result.transitions), dead, leads, accounts)

@@ -27,20 +27,27 @@ from typing import Any
 
 import orjson
 import yaml
-from redis.asyncio import Redis
 
 from leadq.adapters import normalize_bytes
+from leadq.bucket import Item
 from leadq.compiled import CompiledRules
 from leadq.identity import identity_keys
+from leadq.memory import MemoryStore
+from leadq.pipeline import Outcome, Qualifier, Router
+from leadq.profile import build_profile
 from leadq.replay import ReplayResult, replay
-from leadq.state import LeadState
+from leadq.state import AccountState, LeadState
 from leadq.transitions import intent_total
-from leadq.world import World
+from schemas.routed import RoutedSignal
 from schemas.signal import Channel, Signal
 from schemas.transition import TransitionEvent, to_cloudevent
 from streams.kafka.topic_reader import Record
 from streams.settings import Settings
-from streams.store import QualifierStore
+from streams.state.codec import decode_lead
+from streams.state.connect import redis_client
+from streams.state.keys import Keys
+from streams.state.scripts import Client
+from streams.state.store import RedisStore
 from tests.helpers import Outgoing, produce_records, wait_for
 
 
@@ -127,28 +134,81 @@ def all_signals(messages: Iterable[Inbound]) -> list[Signal]:
     return [signal for message in messages for signal in message.signals()]
 
 
-def replay_of(messages: Iterable[Inbound], rules: CompiledRules) -> ReplayResult:
+async def replay_of(
+    messages: Iterable[Inbound], rules: CompiledRules, until_ms: int | None = None
+) -> ReplayResult:
     """The batch reference: ``leadq.replay`` on the messages' signals."""
-    return replay(all_signals(messages), rules)
+    return await replay(all_signals(messages), rules, until_ms)
 
 
-# ------------------------------------------------------------------ feeding a stream
-async def applied(store: QualifierStore, signals: Sequence[Signal]) -> bool:
-    """Whether every signal is in the seen set of the lead its first identity key
-    resolves to now (account-only group calls have no lead and are not checked)."""
+# ------------------------------------------------------------ the stream's state
+class StorePipeline:
+    """The worker's pipeline on a Redis (``Router`` + ``Qualifier`` over ``RedisStore``),
+    driven directly by a test, and the state it holds."""
+
+    def __init__(self, client: Client, rules: CompiledRules, keys: Keys | None = None) -> None:
+        self.client = client
+        self.store = RedisStore(client, keys)
+        self.router = Router(self.store, rules)
+        self.qualifier = Qualifier(self.store, rules)
+
+    @property
+    def keys(self) -> Keys:
+        return self.store.keys
+
+    async def resolve(self, signals: Sequence[Signal]) -> list[RoutedSignal]:
+        """Route ``signals`` as the normalize step does (index written, sources settled)."""
+        routed = await self.router.route(signals)
+        await self.router.settle(routed)
+        return routed
+
+    async def apply(self, items: Sequence[tuple[RoutedSignal, str, int]]) -> Outcome:
+        return await self.qualifier.apply([Item(r, source, offset) for r, source, offset in items])
+
+    async def lead(self, lead_or_key: str) -> LeadState | None:
+        found = await self.qualifier.lead(lead_or_key)
+        return found.lead if found else None
+
+    async def account(self, account_id: str) -> AccountState | None:
+        return await self.qualifier.account(account_id)
+
+    async def root(self, key: str) -> str | None:
+        """The lead an identity key belongs to now."""
+        for _ in range(64):
+            record = (await self.store.read_keys([key]))[key].record
+            if record is None:
+                return None
+            if record.parent is None:
+                return key
+            key = record.parent
+        raise AssertionError("index cycle")
+
+    async def live_leads(self) -> set[str]:
+        """Every lead with live state (a SCAN: tests only)."""
+        found = set()
+        async for key in self.client.scan_iter(match=f"{self.keys.prefix}:{{b*}}:lead:*"):
+            raw = await self.client.get(key)
+            lead_id = key.decode().split(":lead:", 1)[1]
+            if isinstance(raw, bytes) and isinstance(decode_lead(lead_id, raw), LeadState):
+                found.add(lead_id)
+        return found
+
+
+async def applied(store: StorePipeline, signals: Sequence[Signal]) -> bool:
+    """Whether every signal was applied to the lead its first identity key resolves to
+    now (account-only group calls have no lead and are not checked)."""
     for signal in signals:
         keys = identity_keys(signal)
         if not keys:
             continue
-        location = await store.lead_location(keys[0])
-        lead = await store.read_lead(*location) if location else None
-        if lead is None or signal.event_id not in lead.seen:
+        lead = await store.lead(keys[0])
+        if lead is None or not lead.has_seen(signal.event_id):
             return False
     return True
 
 
 async def feed_in_event_order(
-    settings: Settings, store: QualifierStore, messages: Sequence[Inbound]
+    settings: Settings, store: StorePipeline, messages: Sequence[Inbound]
 ) -> None:
     """Produce ``messages`` (sorted by event time) so the stream applies them in order.
 
@@ -299,75 +359,134 @@ def _web(document: dict[str, Any], key: str) -> Inbound:
 
 
 async def state_differences(
-    store: QualifierStore, world: World, at_ms: int | None = None
+    store: StorePipeline, reference: ReplayResult, at_ms: int | None = None, *, exact: bool = True
 ) -> list[str]:
-    """How Redis differs from the replay's final world (empty when it does not).
+    """How the stream's Redis differs from the replay's final state, lead by lead (empty
+    when it does not).
 
-    Per lead: stage, product stage, account, newest event time, seen event ids, caps,
-    scored contributions and the decayed intent; per account: stage, members and the
-    decayed intent (the sum of its people's — double counting would show here).
+    Always compared, whatever the arrival order was: the set of leads; per lead its
+    account, newest event time, email, traits, fit (score, grade, disqualifiers, with its
+    account's firmographics), applied events, caps and decayed intent; every identity
+    key's lead; per account its members, domain, firmographics and decayed intent (the
+    sum of its people's: double counting would show here). With ``exact`` (in-order
+    input, or faults only), also stages and the signals kept for explanations.
     """
     at = at_ms if at_ms is not None else int(time.time() * 1000)
+    memory = reference.store
+    assert isinstance(memory, MemoryStore)
+    rules = reference.rules
     differences: list[str] = []
-    for lead_id, lead in sorted(world.leads.items()):
-        stored = await store.read_lead(lead_id, lead.account_id)
+    expected_leads = {lead.lead_id: lead for lead in memory.leads()}
+    live = await store.live_leads()
+    if live != set(expected_leads):
+        differences.append(
+            f"leads: extra {sorted(live - set(expected_leads))}, "
+            f"missing {sorted(set(expected_leads) - live)}"
+        )
+    for lead_id, lead in sorted(expected_leads.items()):
+        stored = await store.lead(lead_id)
         if stored is None:
             differences.append(f"{lead_id}: missing")
             continue
-        mine, theirs = _lead_facts(stored), _lead_facts(lead)
+        account = memory.find_account(lead.account_id) if lead.account_id else None
+        stored_account = await store.account(stored.account_id) if stored.account_id else None
+        mine = _lead_facts(stored, stored_account, rules, at, exact)
+        theirs = _lead_facts(lead, account, rules, at, exact)
         differences += [
             f"{lead_id}.{name}: {mine[name]!r} != {theirs[name]!r}"
             for name in theirs
-            if mine[name] != theirs[name]
+            if not _same(mine[name], theirs[name])
         ]
-        if not math.isclose(intent_total(stored.intent, at), intent_total(lead.intent, at)):
-            differences.append(f"{lead_id}: intent differs")
-    for account_id, account in sorted(world.accounts.items()):
-        stored_account = await store.read_account(account_id)
+    for key, record in sorted(memory.index.items()):
+        want = key if record.parent is None else _memory_root(memory, key)
+        if (got := await store.root(key)) != want:
+            differences.append(f"identity {key}: {got!r} != {want!r}")
+    for account in sorted(memory.accounts(), key=lambda a: a.account_id):
+        stored_account = await store.account(account.account_id)
         if stored_account is None:
-            differences.append(f"account {account_id}: missing")
+            differences.append(f"account {account.account_id}: missing")
             continue
-        if (stored_account.stage, set(stored_account.members)) != (
-            account.stage,
-            set(account.members),
-        ):
-            differences.append(f"account {account_id}: stage or members differ")
-        if not math.isclose(
-            intent_total(stored_account.intent, at), intent_total(account.intent, at)
-        ):
-            differences.append(f"account {account_id}: intent differs")
+        mine = _account_facts(stored_account, at, exact)
+        theirs = _account_facts(account, at, exact)
+        differences += [
+            f"account {account.account_id}.{name}: {mine[name]!r} != {theirs[name]!r}"
+            for name in theirs
+            if not _same(mine[name], theirs[name])
+        ]
     return differences
 
 
-def _lead_facts(lead: LeadState) -> dict[str, object]:
-    return {
-        "stage": lead.stage,
-        "product_stage": lead.product_stage,
+def _same(mine: object, theirs: object) -> bool:
+    """Equal, with floats (decayed scores summed in another order) equal to 1e-9."""
+    if isinstance(mine, float) and isinstance(theirs, float):
+        return math.isclose(mine, theirs, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(mine, dict) and isinstance(theirs, dict) and mine.keys() == theirs.keys():
+        return all(_same(mine[k], theirs[k]) for k in mine)
+    return mine == theirs
+
+
+def _memory_root(memory: MemoryStore, key: str) -> str:
+    record = memory.index[key]
+    while record.parent is not None:
+        key = record.parent
+        record = memory.index[key]
+    return key
+
+
+def _lead_facts(
+    lead: LeadState, account: AccountState | None, rules: CompiledRules, at: int, exact: bool
+) -> dict[str, object]:
+    profile = build_profile(lead, account, rules)
+    facts: dict[str, object] = {
         "account_id": lead.account_id,
         "latest_ms": lead.latest_ms,
+        "email": lead.email,
+        "traits": lead.trait_values(),
+        "fit": (profile.fit_score, profile.grade, profile.disqualifiers),
         "seen": set(lead.seen),
         "caps": lead.caps,
-        "contributions": sorted(
-            (c.rule_id, c.event_id, c.points, c.earned_ms) for c in lead.contributions
-        ),
+        "intent": {c: d.value_at(at) for c, d in sorted(lead.intent.items())},
     }
+    if exact:
+        facts |= {
+            "stage": lead.stage,
+            "product_stage": lead.product_stage,
+            "contributions": sorted(
+                (c.rule_id, c.event_id, c.points, c.earned_ms) for c in lead.contributions
+            ),
+        }
+    return facts
+
+
+def _account_facts(account: AccountState, at: int, exact: bool) -> dict[str, object]:
+    facts: dict[str, object] = {
+        "members": set(account.members),
+        "domain": account.domain,
+        "traits": account.trait_values(),
+        "intent": intent_total(account.intent, at),
+    }
+    if exact:
+        facts["stage"] = account.stage
+    return facts
 
 
 @asynccontextmanager
-async def open_store(settings: Settings, rules: CompiledRules) -> AsyncIterator[QualifierStore]:
-    """A store on the worker's Redis, with the worker's key layout, for reading state."""
-    client = Redis.from_url(settings.redis_url)
+async def open_store(settings: Settings, rules: CompiledRules) -> AsyncIterator[StorePipeline]:
+    """The pipeline on the worker's Redis, with the worker's key layout."""
+    client = redis_client(settings.redis_url)
     try:
-        yield QualifierStore(client, rules)
+        yield StorePipeline(client, rules)
     finally:
         await client.aclose()
 
 
-async def settle(store: QualifierStore, world: World, deadline_s: float = 20.0) -> list[str]:
-    """Poll until Redis matches ``world`` or the deadline passes; the last differences."""
+async def settle(
+    store: StorePipeline, reference: ReplayResult, deadline_s: float = 20.0, *, exact: bool = True
+) -> list[str]:
+    """Poll until Redis matches ``reference`` or the deadline passes; the last differences."""
     give_up = time.monotonic() + deadline_s
     while True:
-        differences = await state_differences(store, world)
+        differences = await state_differences(store, reference, exact=exact)
         if not differences or time.monotonic() > give_up:
             return differences
         await asyncio.sleep(0.1)

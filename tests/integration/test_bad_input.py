@@ -16,6 +16,7 @@ import pytest
 
 from agents.worker import build_app
 from leadq.compiled import compile_rules
+from leadq.state import event_digest
 from schemas.rules import load_rules
 from schemas.signal import Signal
 from schemas.transition import TransitionEvent
@@ -137,7 +138,7 @@ async def test_bad_inputs_are_dead_lettered_and_the_good_ones_in_their_batch_go_
             ]
         ]
         assert await applied(store, good)
-        old_timer = await store.read_lead("u:old-timer", None)
+        old_timer = await store.lead("u:old-timer")
 
     by_source = {dead_letter_sources(r): r for r in dead}
     assert len(by_source) == len(dead)  # one record per bad message
@@ -160,7 +161,7 @@ async def test_bad_inputs_are_dead_lettered_and_the_good_ones_in_their_batch_go_
         ("io.leadq.lead.sql", "ok-demo"),
     ]
     assert old_timer is not None
-    assert old_timer.seen == {"old-1": 12_000}
+    assert old_timer.seen == {event_digest("old-1"): 12_000}
 
 
 async def test_a_payload_over_1_mib_is_dead_lettered_and_its_batch_goes_on(

@@ -72,7 +72,7 @@ async def test_the_timer_recycles_a_decayed_mql_at_the_computed_time(
             lambda rs: len(rs) >= 2,
             deadline_s=20,
         )
-        lead = await store.read_lead("u:vic", "acme.com")
+        lead = await store.lead("u:vic")
 
     mql, recycled = (TransitionEvent.model_validate_json(r.value or b"") for r in records[:2])
     assert (mql.type, mql.data.trigger_event_id) == ("io.leadq.lead.mql", "dt-07")
@@ -85,7 +85,7 @@ async def test_the_timer_recycles_a_decayed_mql_at_the_computed_time(
     assert abs(recycled.time.timestamp() * 1000 - due_ms) <= 1.0
     assert recycled.data.score == pytest.approx(60.0, abs=0.01)
 
-    reference = replay(all_signals(messages), rules, until_ms=t_ms + 60_000)
+    reference = await replay(all_signals(messages), rules, until_ms=t_ms + 60_000)
     assert [to_cloudevent(t) for t in reference.transitions] == [mql, recycled]
     assert lead is not None
     assert lead.stage == "recycled"

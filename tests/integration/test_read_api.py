@@ -35,7 +35,7 @@ async def test_views_of_leads_and_accounts_and_404s(qualifier_settings: Settings
     settings = qualifier_settings
     rules = compile_rules(load_rules(settings.rules_path))
     messages = story(recent_start())
-    world = replay_of(messages, rules).world
+    reference = await replay_of(messages, rules)
     base = f"http://{settings.web_host}:{settings.web_port}"
     async with running_app(build_app(settings)), open_store(settings, rules) as store:
         await feed_in_event_order(settings, store, messages)
@@ -60,7 +60,9 @@ async def test_views_of_leads_and_accounts_and_404s(qualifier_settings: Settings
     assert (lead.email, lead.account_id) == ("ann@acme.com", "acme.com")
     assert (lead.fit.grade, lead.fit.score) == ("A", 40.0)
     as_of = int(lead.as_of.timestamp() * 1000)
-    decayed = intent_total(world.leads["u:ann"].intent, as_of)
+    ann_state = reference.store.find_lead("u:ann")
+    assert ann_state is not None
+    decayed = intent_total(ann_state.intent, as_of)
     assert lead.intent_score == pytest.approx(decayed, abs=1e-6)
     assert lead.intent_score < 75  # 75 points earned, decayed since (14-day half-life)
     assert lead.mql_score == pytest.approx(lead.fit.score + lead.answers_score + decayed)
@@ -83,8 +85,10 @@ async def test_views_of_leads_and_accounts_and_404s(qualifier_settings: Settings
         "u:cy": ("user", True),
     }
     account_as_of = int(account.as_of.timestamp() * 1000)
+    acme_state = reference.store.find_account("acme.com")
+    assert acme_state is not None
     assert account.intent_score == pytest.approx(
-        intent_total(world.accounts["acme.com"].intent, account_as_of), abs=1e-6
+        intent_total(acme_state.intent, account_as_of), abs=1e-6
     )
     assert {s.lead_id for s in account.top_signals} >= {"u:ann", "u:cy"}
     assert account.next_decay_transition_at is not None  # MQA cools off by decay, later

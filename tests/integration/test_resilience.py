@@ -67,7 +67,7 @@ async def test_a_worker_killed_mid_stream_and_restarted_ends_like_a_clean_run(
     settings = qualifier_settings.with_changes(rules_path=workload_rules(tmp_path))
     rules = compile_rules(load_rules(settings.rules_path))
     messages = workload(recent_start())
-    clean = replay_of(messages, rules)
+    clean = await replay_of(messages, rules)
     wanted = expected_events(clean)
     records = [m.outgoing(settings) for m in messages]
     bootstrap, routing = settings.kafka_bootstrap, [settings.topics.routing]
@@ -95,7 +95,7 @@ async def test_a_worker_killed_mid_stream_and_restarted_ends_like_a_clean_run(
             bootstrap, routing, has_ids(wanted), deadline_s=50, alive=second.running
         )
         async with open_store(settings, rules) as store:
-            assert await settle(store, clean.world) == []
+            assert await settle(store, clean) == []
     finally:
         exit_code = second.stop(WORKER_STOP_TIMEOUT_S)
     assert set(distinct(transition_events(found))) == set(wanted)
@@ -128,7 +128,7 @@ async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_di
     base = qualifier_settings.with_changes(rules_path=workload_rules(tmp_path))
     rules = compile_rules(load_rules(base.rules_path))
     messages = workload(recent_start())
-    clean = replay_of(messages, rules)
+    clean = await replay_of(messages, rules)
     wanted = expected_events(clean)
     records = [m.outgoing(base) for m in messages]
     bootstrap, routing, web = base.kafka_bootstrap, [base.topics.routing], base.topics.web
@@ -170,7 +170,7 @@ async def test_two_workers_share_partitions_and_one_takes_over_when_the_other_di
         )
         assert assigned_partitions(survivor, web) == everything
         async with open_store(base, rules) as store:
-            assert await settle(store, clean.world) == []
+            assert await settle(store, clean) == []
     finally:
         doomed.kill()
         exit_code = survivor.stop(WORKER_STOP_TIMEOUT_S)
@@ -191,7 +191,7 @@ async def test_redis_crashing_mid_stream_delays_but_loses_and_doubles_nothing(
     cluster.create_topics(settings.topic_partitions())
     rules = compile_rules(load_rules(settings.rules_path))
     messages = workload(recent_start())
-    clean = replay_of(messages, rules)
+    clean = await replay_of(messages, rules)
     wanted = expected_events(clean)
     records = [m.outgoing(settings) for m in messages]
     bootstrap, routing = settings.kafka_bootstrap, [settings.topics.routing]
@@ -206,5 +206,5 @@ async def test_redis_crashing_mid_stream_delays_but_loses_and_doubles_nothing(
         await rest  # the rest of the stream arrives during the outage
         cluster.start_redis()
         found = await read_until(bootstrap, routing, has_ids(wanted), deadline_s=45)
-        assert await settle(store, clean.world) == []
+        assert await settle(store, clean) == []
     assert set(distinct(transition_events(found))) == set(wanted)

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bench.reference import signals_of
 from bench.workload import WorkloadConfig, generate
-from schemas.routed import RoutedSignal, decode_routed, encode_routed
+from schemas.routed import RoutedSignal, Source, decode_routed, encode_routed
 from schemas.signal import Account, Identity, Signal
 
 ROUTED = TypeAdapter(RoutedSignal)
@@ -28,18 +28,20 @@ def _signal(**changes: object) -> Signal:
 
 
 EDGE_CASES = [
-    RoutedSignal(lead_id="u:1", signal=_signal()),
+    RoutedSignal(lead_id="u:1", bucket=1, signal=_signal()),
     RoutedSignal(
         lead_id=None,
         account_id="acme",
+        bucket=5,
         signal=_signal(type="group", identity=Identity(), account=Account(id="acme")),
     ),
     RoutedSignal(
         lead_id="u:2",
         account_id="acme",
-        previous_account="old",
-        absorbed=(("u:3", None), ("u:4", "acme")),
-        new_lead=True,
+        bucket=127,
+        gen=3,
+        sources=(Source(lead_id="u:3", bucket=0), Source(lead_id="u:2", bucket=9, account_id="x")),
+        domain_account=True,
         signal=_signal(
             type="identify",
             name="",
@@ -53,8 +55,8 @@ EDGE_CASES = [
         ),
     ),
     # Beyond 64 bits orjson cannot write: pydantic's writer takes over.
-    RoutedSignal(lead_id="u:5", signal=_signal(properties={"big": 2**70})),
-    RoutedSignal(lead_id="u:6", signal=_signal(occurred_at=WHEN.replace(microsecond=0))),
+    RoutedSignal(lead_id="u:5", bucket=1, signal=_signal(properties={"big": 2**70})),
+    RoutedSignal(lead_id="u:6", bucket=1, signal=_signal(occurred_at=WHEN.replace(microsecond=0))),
 ]
 
 
@@ -71,7 +73,7 @@ def test_round_trip_on_the_benchmark_workload() -> None:
     signals, _ = signals_of(records)
     for signal in signals:
         routed = RoutedSignal(
-            lead_id=f"u:{signal.event_id}", account_id=signal.account.id, signal=signal
+            lead_id=f"u:{signal.event_id}", account_id=signal.account.id, bucket=2, signal=signal
         )
         assert decode_routed(encode_routed(routed)) == routed
 
@@ -79,8 +81,9 @@ def test_round_trip_on_the_benchmark_workload() -> None:
 def test_defaults_are_left_out_and_the_version_kept() -> None:
     message = orjson.loads(encode_routed(EDGE_CASES[0]))
     assert message == {
-        "schema_version": 1,
+        "schema_version": 2,
         "lead_id": "u:1",
+        "bucket": 1,
         "signal": {
             "schema_version": 1,
             "event_id": "e-1",
@@ -117,7 +120,7 @@ def test_decode_rejects_what_the_type_adapter_rejects(data: bytes) -> None:
 
 def test_decode_converts_event_times_to_utc() -> None:
     plus_two = timezone(timedelta(hours=2))
-    data = encode_routed(RoutedSignal(lead_id="u:1", signal=_signal())).replace(
+    data = encode_routed(RoutedSignal(lead_id="u:1", bucket=1, signal=_signal())).replace(
         b"09:30:00.250000Z", b"11:30:00.250000+02:00"
     )
     decoded = decode_routed(data)
