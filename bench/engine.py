@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 
@@ -47,8 +46,8 @@ def routed_json_rate(records: Sequence[Record]) -> float:
     return _per_second(len(routed), started)
 
 
-def engine_rate(records: Sequence[Record], rules: CompiledRules) -> float:
+async def engine_rate(records: Sequence[Record], rules: CompiledRules) -> float:
     signals, _ = signals_of(records)
     started = time.perf_counter()
-    asyncio.run(replay(signals, rules))
+    await replay(signals, rules)
     return _per_second(len(signals), started)

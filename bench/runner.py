@@ -201,7 +201,7 @@ class Runner:
             if self.wants("leadq", "leadq2", "scale", "latency") or c.profile_dir is not None:
                 await self._build_template()
             if self.wants("engine"):
-                self._engine()
+                await self._engine()
             for round_ in range(c.repeat):
                 await self._throughput_round(round_)
             if self.wants("latency"):
@@ -232,12 +232,12 @@ class Runner:
             f"{self.template.store_signals_per_s:,.0f} signals/s"
         )
 
-    def _engine(self) -> None:
+    async def _engine(self) -> None:
         sample = self.records[: self.config.engine_events]
         e: EngineFigures = self.results.engine
         e.normalize_records = engine.normalize_rate(sample)
         e.routed_json_signals = engine.routed_json_rate(sample)
-        e.engine_signals = engine.engine_rate(sample, self.rules)
+        e.engine_signals = await engine.engine_rate(sample, self.rules)
         log(
             f"alone: normalize {e.normalize_records:,.0f} records/s, routed JSON "
             f"{e.routed_json_signals:,.0f} signals/s, engine {e.engine_signals:,.0f} signals/s"

@@ -30,7 +30,7 @@ from leadq.membership import join_account, leave_account
 from leadq.merge import merge_leads
 from leadq.profile import build_profile
 from leadq.stages import account_due, lead_due
-from leadq.state import AccountState, LeadState, Tombstone
+from leadq.state import AccountState, LeadState, Tombstone, event_digest
 from schemas.routed import RoutedSignal, Source
 from schemas.transition import TransitionData
 
@@ -305,13 +305,16 @@ def fold(
     """Fold a state handed over to ``destination`` into ``lead`` (once per transfer id);
     the lead's account gains what it brings. A state handed over elsewhere reaches this
     lead through that place, which is one of its sources too."""
-    if taken is None or taken.state is None or taken.fold_id in lead.folded:
+    if taken is None or taken.state is None:
+        return lead
+    transfer = event_digest(taken.fold_id)
+    if transfer in lead.folded:
         return lead
     if taken.target != destination:
         return lead
     account = bucket.account(lead.account_id)
     merged = merge_leads(lead, taken.state, account, rules)
-    merged.folded = [*merged.folded, taken.fold_id][-FOLDED_KEPT:]
+    merged.folded = [*merged.folded, transfer][-FOLDED_KEPT:]
     bucket.count("folded")
     bucket.touch_lead(merged, rules)
     bucket.touch_account(account, rules)

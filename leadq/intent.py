@@ -1,8 +1,8 @@
 """What a lead does: match intent rules on a signal and apply points with caps.
 
 Caps keep the order-independence of decay: per rule and per event-time bucket of
-length ``cap.per``, the earliest ``cap.count`` events (by event time, then event id)
-score. A late event earlier than an awarded one takes its place, and the displaced
+length ``cap.per``, the earliest ``cap.count`` events (by event time, then the digest of
+their event id) score. A late event earlier than an awarded one takes its place, and the displaced
 award's points are taken back exactly (they are decayed terms like any other).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from leadq.compiled import CompiledIntentRule, CompiledRules
 from leadq.decay import Decayed
-from leadq.state import AccountState, Award, Contribution, LeadState
+from leadq.state import AccountState, Award, Contribution, LeadState, event_digest
 from schemas.signal import Signal
 
 
@@ -91,12 +91,13 @@ def apply_match(
 ) -> bool:
     """Score one matched rule on the lead and its account; returns whether it scored."""
     at_ms, event_id = signal.occurred_ms, signal.event_id
-    scored, displaced = _cap_decision(lead, match, (at_ms, event_id, match.category))
+    award = (at_ms, event_digest(event_id), match.category)
+    scored, displaced = _cap_decision(lead, match, award)
     if not scored:
         return False
-    _credit(lead, account, match, (at_ms, event_id, match.category), rules, take_back=False)
+    _credit(lead, account, match, award, rules, event_id=event_id)
     if displaced is not None:
-        _credit(lead, account, match, displaced, rules, take_back=True)
+        _credit(lead, account, match, displaced, rules, event_id=None)
     return True
 
 
@@ -107,28 +108,30 @@ def _credit(
     award: Award,
     rules: CompiledRules,
     *,
-    take_back: bool,
+    event_id: str | None,
 ) -> None:
-    """Add (or, for a displaced award, take back) one award's points and explanation."""
-    at_ms, event_id, category = award
-    points = -match.points if take_back else match.points
+    """Add one award's points and explanation (the event ``event_id``), or take back a
+    displaced award's (``event_id`` None)."""
+    at_ms, digest, category = award
+    points = -match.points if event_id is None else match.points
     add_points(lead.intent, category, points, at_ms, rules)
     if account is not None:
         add_points(account.intent, category, points, at_ms, rules)
-    if not take_back:
+    if event_id is not None:
         entry = Contribution(match.rule_id, event_id, category, points, at_ms, lead.lead_id)
         lead.contributions.append(entry)
         if account is not None:
             account.contributions.append(entry)
     else:
-        _forget(lead.contributions, match.rule_id, event_id)
+        forget(lead.contributions, {(match.rule_id, digest)})
         if account is not None:
-            _forget(account.contributions, match.rule_id, event_id)
+            forget(account.contributions, {(match.rule_id, digest)})
 
 
-def _forget(contributions: list[Contribution], rule_id: str, event_id: str) -> None:
+def forget(contributions: list[Contribution], dropped: set[tuple[str, int]]) -> None:
+    """Drop the contributions of (rule id, event id digest) pairs that no longer score."""
     contributions[:] = [
-        c for c in contributions if not (c.rule_id == rule_id and c.event_id == event_id)
+        c for c in contributions if (c.rule_id, event_digest(c.event_id)) not in dropped
     ]
 
 

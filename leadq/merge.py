@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from leadq.compiled import CompiledRules
 from leadq.explain import trim
-from leadq.intent import add_points
+from leadq.intent import add_points, forget
 from leadq.membership import shift_terms
-from leadq.state import AccountState, Award, Contribution, LeadState, later, newer
+from leadq.state import AccountState, Award, LeadState, later, newer
 
 _STAGE_RANK = {"known": 0, "recycled": 1, "mql": 2, "sql": 3}
 
@@ -34,12 +34,6 @@ def _recap(lead: LeadState, absorbed: LeadState, rules: CompiledRules) -> list[t
     return displaced
 
 
-def _without(
-    contributions: list[Contribution], dropped: set[tuple[str, str]]
-) -> list[Contribution]:
-    return [c for c in contributions if (c.rule_id, c.event_id) not in dropped]
-
-
 def merge_leads(
     survivor: LeadState,
     absorbed: LeadState,
@@ -55,16 +49,16 @@ def merge_leads(
     if account is not None:
         shift_terms(account.intent, absorbed.intent, 1.0)
         account.contributions += [c for c in brought if c not in account.contributions]
-    dropped: set[tuple[str, str]] = set()
-    for rule_id, (at_ms, event_id, category) in _recap(lead, absorbed, rules):
+    dropped: set[tuple[str, int]] = set()
+    for rule_id, (at_ms, digest, category) in _recap(lead, absorbed, rules):
         points = rules.intent_by_id[rule_id].rule.points
         add_points(lead.intent, category, -points, at_ms, rules)
         if account is not None:
             add_points(account.intent, category, -points, at_ms, rules)
-        dropped.add((rule_id, event_id))
-    lead.contributions = _without(lead.contributions, dropped)
+        dropped.add((rule_id, digest))
+    forget(lead.contributions, dropped)
     if account is not None:
-        account.contributions = _without(account.contributions, dropped)
+        forget(account.contributions, dropped)
     _merge_facts(lead, absorbed)
     member = account.members.get(lead.lead_id) if account is not None else None
     if member is not None and lead.last_engaged_ms is not None:

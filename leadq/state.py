@@ -19,9 +19,9 @@ from typing import Any
 from leadq.decay import Decayed
 from leadq.profile_model import Profile
 
-#: (event time ms, event id, decay category): one event that scored under a capped rule.
-#: Ordered by time then id, which decides which events of a full bucket score.
-Award = tuple[int, str, str]
+#: (event time ms, event id digest, decay category): one event that scored under a capped
+#: rule. Ordered by time then digest, which decides which events of a full bucket score.
+Award = tuple[int, int, str]
 
 
 @dataclass(slots=True)
@@ -78,9 +78,10 @@ class LeadState:
     #: The profile as of the lead's last applied event: decay-driven moves and due times
     #: use it, so they depend only on the lead's own history.
     profile: Profile | None = None
-    #: Ids of the state transfers folded into this lead (``leadq.bucket``), newest last:
-    #: a transfer applied again (a crash before its source was cleaned up) is skipped.
-    folded: list[str] = field(default_factory=list)
+    #: Digests of the ids of the state transfers folded into this lead (``leadq.bucket``),
+    #: newest last: a transfer applied again (a crash before its source was cleaned up)
+    #: is skipped.
+    folded: list[int] = field(default_factory=list)
 
     def clone(self) -> LeadState:
         return copy.deepcopy(self)

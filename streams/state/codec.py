@@ -140,7 +140,7 @@ def decode_lead(lead_id: str, raw: bytes) -> LeadState | Tombstone:
         intent=_intent_in(blob.get("it"), base),
         caps={
             rule: {
-                int(b): [(int(t) + base, e, c) for t, e, c in awards]
+                int(b): [(int(t) + base, int(e), c) for t, e, c in awards]
                 for b, awards in buckets.items()
             }
             for rule, buckets in (blob.get("cp") or {}).items()
@@ -151,7 +151,7 @@ def decode_lead(lead_id: str, raw: bytes) -> LeadState | Tombstone:
         last_engaged_ms=_abs(blob.get("le"), base),
         cooldown=bool(blob.get("cd")),
         profile=_profile_in(blob.get("pf")),
-        folded=list(blob.get("fo") or []),
+        folded=[int(f) for f in blob.get("fo") or []],
     )
 
 

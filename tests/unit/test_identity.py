@@ -17,7 +17,7 @@ import pytest
 from pydantic import JsonValue
 
 from leadq.compiled import CompiledRules, compile_rules
-from leadq.state import LeadState
+from leadq.state import LeadState, event_digest
 from leadq.transitions import intent_total
 from schemas.rules import load_rules
 from schemas.signal import Account, Identity, Signal, SignalType
@@ -160,7 +160,8 @@ async def test_stitched_caps_are_recapped_earliest_first() -> None:
     lead = await world.lead("u:42")
     expected = sum(15 * 2 ** (-(at - T0 - h * HOUR) / WEB_HALF_LIFE) for h in (8, 9))
     assert intent(lead, at) == pytest.approx(expected, rel=1e-12)
-    assert [award[1] for award in lead.caps["pricing_page"][T0 // DAY]] == ["a08", "k09"]
+    awarded = [award[1] for award in lead.caps["pricing_page"][T0 // DAY]]
+    assert awarded == [event_digest("a08"), event_digest("k09")]
 
 
 async def test_stitched_explanations_forget_recapped_events() -> None:
