@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 from faust.types import Message
 
+from agents.runtime import WorkerStopping
 from streams.kafka.dead_letter import send_dead_letter
 from streams.kafka.outlet import Outlet
 
@@ -31,14 +32,23 @@ log = logging.getLogger("leadq.worker")
 #: A dead letter the broker refuses whole is sent again with its value cut to this size.
 TRUNCATED_VALUE_BYTES = 64 * 1024
 Handler = Callable[[Sequence[Message]], Awaitable[object]]
+#: Whether the worker is stopping (``app.should_stop``): retries give up then.
+Stopping = Callable[[], bool]
 
 
 async def run_safely(
-    messages: Sequence[Message], handle: Handler, dead_letter: Outlet, what: str
+    messages: Sequence[Message],
+    handle: Handler,
+    dead_letter: Outlet,
+    what: str,
+    stopping: Stopping = lambda: False,
 ) -> None:
-    """Run ``handle`` on ``messages`` until every one is processed or dead-lettered."""
+    """Run ``handle`` on ``messages`` until every one is processed or dead-lettered.
+
+    ``WorkerStopping`` (the worker stops while a server is down) passes through: the
+    batch is then neither processed nor dead-lettered, and is read again later."""
     try:
-        await _until_kafka_answers(lambda: handle(messages), what)
+        await _until_kafka_answers(lambda: handle(messages), what, stopping)
         return
     except Exception:
         log.exception(
@@ -100,7 +110,9 @@ def _retriable(error: BaseException) -> bool:
     )
 
 
-async def _until_kafka_answers(call: Callable[[], Awaitable[object]], what: str) -> None:
+async def _until_kafka_answers(
+    call: Callable[[], Awaitable[object]], what: str, stopping: Stopping = lambda: False
+) -> None:
     delay = 0.1
     while True:
         try:
@@ -109,6 +121,8 @@ async def _until_kafka_answers(call: Callable[[], Awaitable[object]], what: str)
         except (KafkaError, ProducerSendError) as error:
             if not _retriable(error):
                 raise
+            if stopping():
+                raise WorkerStopping(f"{what}: the broker failed while stopping") from error
             log.warning("Kafka error during %s (%s); retrying in %.1fs", what, error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

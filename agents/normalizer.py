@@ -3,7 +3,7 @@
 For each batch of raw inbound messages: every vendor format is normalized to canonical
 signals (``leadq.adapters``); what cannot be accepted goes to the dead-letter topic with
 the original bytes, its source coordinates and the reason; identities and accounts are
-resolved for the whole batch (``leadq.pipeline.Router``: a few pipelined round trips);
+resolved for the whole batch (``leadq.router.Router``: a few pipelined round trips);
 each signal is produced to the signals topic keyed by its bucket, so one worker applies
 a bucket's signals in order. Once the broker has them, the index forgets the hand-overs
 they carry (the bucket's owner folds them in).
@@ -59,5 +59,4 @@ async def normalize_batch(
     await signals_out.send_all(
         (item.partition_key.encode(), encode_routed(item), None) for item in routed
     )
-    await runtime.until_redis_answers(lambda: router.settle(routed), "routing")
     return {"signals": len(routed), "rejected": rejected}

@@ -1,6 +1,6 @@
 """The ``qualify`` step: routed signals → the engine → Redis → transitions on the routing topic.
 
-For each batch from the signals topic: the pipeline (``leadq.pipeline.Qualifier``) reads
+For each batch from the signals topic: the pipeline (``leadq.qualifier.Qualifier``) reads
 the state each bucket needs (one round trip), runs the engine, and writes each bucket
 back with one fenced atomic script (state, outbox, due times, watermark); the
 transitions it wrote to the outbox are published as CloudEvents and then acknowledged.

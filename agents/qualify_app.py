@@ -37,11 +37,16 @@ def register_qualifier(app: faust.App, topics: AppTopics, runtime: Runtime) -> N
     async def qualify_one(messages: Sequence[Message]) -> object:
         return await qualify_batch(messages, runtime, routing_out, dead_letter)
 
+    def stopping() -> bool:
+        return bool(app.should_stop)
+
+    runtime.stopping = stopping
+
     async def normalize(messages: Sequence[Message]) -> None:
-        await run_safely(messages, normalize_one, dead_letter, "normalizing")
+        await run_safely(messages, normalize_one, dead_letter, "normalizing", stopping)
 
     async def qualify(messages: Sequence[Message]) -> None:
-        await run_safely(messages, qualify_one, dead_letter, "qualifying")
+        await run_safely(messages, qualify_one, dead_letter, "qualifying", stopping)
 
     size = runtime.settings.batch_size
     register_lane(app, topics.inbound, normalize, name="normalize", max_batch=size)

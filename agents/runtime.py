@@ -18,8 +18,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from leadq.compiled import CompiledRules, compile_rules
-from leadq.pipeline import Qualifier, Router
+from leadq.qualifier import Qualifier
+from leadq.router import Router
 from schemas.rules import RulesError, load_rules
+from streams.kafka.lanes import BatchAbandoned
 from streams.settings import Settings
 from streams.state.connect import redis_client
 from streams.state.store import RedisStore, Retention
@@ -31,6 +33,14 @@ T = TypeVar("T")
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
 
+class WorkerStopping(BatchAbandoned):
+    """The worker is stopping while a step waits for a server: the step gives up, and its
+    batch is left unacknowledged (the partition's next owner reads it again).
+
+    A ``BaseException`` so that no ``except Exception`` (dead-lettering, isolation of a
+    failing message) mistakes it for a bad input."""
+
+
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -39,6 +49,8 @@ class Runtime:
         self._store: RedisStore | None = None
         self._router: Router | None = None
         self._qualifier: Qualifier | None = None
+        #: Whether the worker is stopping (set by the app: ``app.should_stop``).
+        self.stopping: Callable[[], bool] = lambda: False
 
     @property
     def store(self) -> RedisStore:
@@ -87,13 +99,15 @@ class Runtime:
         """Run ``call``; while Redis is unreachable, wait (backing off to 2 s) and retry.
 
         The lane holds its batch meanwhile, so nothing is consumed, lost or skipped; a
-        worker told to stop is cancelled out of the wait (the batch is re-delivered).
+        worker told to stop gives up waiting (``WorkerStopping``: the batch is re-delivered).
         """
         delay = 0.05
         while True:
             try:
                 return await call()
             except REDIS_DOWN as error:
+                if self.stopping():
+                    raise WorkerStopping(f"{what}: Redis unreachable while stopping") from error
                 log.warning(
                     "Redis unreachable during %s (%s); retrying in %.2fs", what, error, delay
                 )

@@ -18,7 +18,7 @@ import faust
 from aiokafka.partitioner import murmur2
 
 from agents.publish import publish
-from agents.runtime import Runtime
+from agents.runtime import Runtime, WorkerStopping
 from schemas.routed import bucket_key
 from streams.kafka.outlet import Outlet
 
@@ -48,6 +48,12 @@ def owned_buckets(app: faust.App, runtime: Runtime) -> list[int]:
 
 def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
     async def fire_due() -> None:
+        try:
+            await _fire_due()
+        except WorkerStopping:
+            log.info("timer stopped while Redis was down; due transitions fire on restart")
+
+    async def _fire_due() -> None:
         buckets = owned_buckets(app, runtime)
         if not buckets:
             return
@@ -60,6 +66,12 @@ def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
             await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
 
     async def sweep_outbox() -> None:
+        try:
+            await _sweep_outbox()
+        except WorkerStopping:
+            log.info("outbox sweep stopped while Redis was down")
+
+    async def _sweep_outbox() -> None:
         store = runtime.store
         found = await runtime.until_redis_answers(
             lambda: store.unacked(now_ms() - ABANDONED_AFTER_MS), "outbox sweep"

@@ -2,12 +2,20 @@
 
 Contract: :func:`build_app` is the single place that decides which agents a worker runs;
 :func:`run_worker` blocks until SIGTERM/SIGINT, stops the app cleanly (in-flight batches
-finish and are committed) and returns the exit code.
+finish and are committed; a batch waiting on a server that is down is given up, left
+unacknowledged and read again by the partition's next owner) and returns the exit code.
+Whatever is down, the process is gone within ``STOP_DEADLINE_S`` of the signal: a
+watchdog ends it if a clean stop hangs (nothing is lost: unacknowledged input is
+re-delivered, and every step is idempotent).
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import os
+import signal
+import threading
 
 import faust
 
@@ -34,6 +42,30 @@ async def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+#: Seconds from SIGTERM/SIGINT to the process being gone, whatever is down.
+STOP_DEADLINE_S = 12.0
+log = logging.getLogger("leadq.worker")
+
+
+class Worker(faust.Worker):
+    """Faust's worker, with a deadline on stopping (see the module docstring)."""
+
+    def _schedule_shutdown(self, received: signal.Signals) -> None:
+        if not self._signal_stop_time:
+            _start_stop_watchdog(STOP_DEADLINE_S)
+        super()._schedule_shutdown(received)
+
+
+def _start_stop_watchdog(deadline_s: float) -> None:
+    def watch() -> None:
+        threading.Event().wait(deadline_s)
+        log.error("a clean stop took over %.0fs (a server is down?): exiting now", deadline_s)
+        logging.shutdown()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="leadq-stop-watchdog", daemon=True).start()
+
+
 def run_worker(settings: Settings) -> int:
     """Run a Faust worker in this process until it is told to stop."""
     if settings.uvloop:
@@ -41,7 +73,7 @@ def run_worker(settings: Settings) -> int:
 
         # Measured ~20% more events/s than asyncio's own loop (docs/development.md).
         mode.loop.use("uvloop")
-    worker = faust.Worker(
+    worker = Worker(
         build_app(settings), loglevel=settings.log_level.upper(), redirect_stdouts=False
     )
     try:

@@ -31,7 +31,8 @@ from bench.workload import Record
 from leadq.bucket import Item
 from leadq.compiled import CompiledRules
 from leadq.identity import AccountFacts, Fact, KeyRecord, bucket_of
-from leadq.pipeline import Qualifier, Router
+from leadq.qualifier import Qualifier
+from leadq.router import Router
 from leadq.state import LeadState
 from streams.state.codec import decode_lead, decode_record, encode_record
 from streams.state.keys import Keys
@@ -74,7 +75,6 @@ async def build_template(
         started = time.perf_counter()
         for start in range(0, len(signals), BATCH):
             routed = await router.route(signals[start : start + BATCH])
-            await router.settle(routed)
             items = [Item(r, "bench-template/0", start + i) for i, r in enumerate(routed)]
             outcome = await qualifier.apply(items)
             await store.ack(outcome.emitted)

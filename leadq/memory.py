@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from leadq.bucket import Bucket
+from leadq.bucket import Bucket, Item, Kept
 from leadq.identity import DEFAULT_BUCKETS, KeyRecord
 from leadq.state import AccountState, LeadState, Tombstone
 from leadq.store import Committed, Emitted, KeyRead, KeyWrite, Wants
@@ -25,7 +25,8 @@ class _Slot:
     version: int = 0
     leads: dict[str, LeadState | Tombstone] = field(default_factory=dict)
     accounts: dict[str, AccountState] = field(default_factory=dict)
-    kept: dict[str, LeadState] = field(default_factory=dict)
+    kept: dict[str, Kept] = field(default_factory=dict)
+    parked: dict[str, list[Item]] = field(default_factory=dict)
     watermark: dict[str, int] = field(default_factory=dict)
     due: dict[str, int] = field(default_factory=dict)
 
@@ -74,6 +75,10 @@ class MemoryStore:
                 leads={lead_id: slot.leads.get(lead_id) for lead_id in want.leads},
                 accounts={a: slot.accounts.get(a) for a in want.accounts},
                 kept={fold_id: slot.kept.get(fold_id) for fold_id in want.kept},
+                parked={
+                    lead: list(slot.parked[lead]) for lead in want.leads if lead in slot.parked
+                },
+                parked_leads=set(slot.parked),
                 watermark=dict(slot.watermark),
             )
         return found
@@ -97,6 +102,12 @@ class MemoryStore:
                 kept = bucket.kept.get(fold_id)
                 if kept is not None:
                     slot.kept[fold_id] = kept
+            for lead_id in bucket.changed_parked:
+                waiting = bucket.parked.get(lead_id)
+                if waiting:
+                    slot.parked[lead_id] = list(waiting)
+                else:
+                    slot.parked.pop(lead_id, None)
             slot.watermark = bucket.watermark_to_write()
             for member, due_ms in bucket.due.items():
                 self._file(bucket.number, slot, member, due_ms)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from leadq.bucket import Item
 from leadq.compiled import CompiledRules
 from leadq.memory import MemoryStore
-from leadq.pipeline import Qualifier, Router
+from leadq.qualifier import Qualifier
+from leadq.router import Router
 from leadq.store import StateStore
 from schemas.signal import Signal
 from schemas.transition import TransitionData
@@ -49,7 +50,6 @@ class Replayer:
         """Apply one signal; returns the transitions it caused (after any due ones)."""
         transitions = await self.advance(signal.occurred_ms)
         routed = await self.router.route([signal])
-        await self.router.settle(routed)
         outcome = await self.qualifier.apply([Item(r) for r in routed])
         for status, count in outcome.statuses.items():
             self.counts[status] = self.counts.get(status, 0) + count

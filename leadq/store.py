@@ -1,7 +1,7 @@
 """The one state interface: what the pipeline needs from a store of leads and accounts.
 
 Two implementations: in memory (``leadq.memory``, what ``leadq replay`` runs on) and
-Redis (``streams.state``, what the worker runs on). The pipeline (``leadq.pipeline``)
+Redis (``streams.state``, what the worker runs on). The pipeline (``leadq.qualifier``)
 runs the same engine code on both, so the stream and the replay agree.
 
 Contract of every implementation:

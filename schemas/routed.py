@@ -45,6 +45,10 @@ class RoutedSignal(Contract):
     sources: tuple[Source, ...] = ()
     #: The account is keyed by a company domain (its id is the domain).
     domain_account: bool = False
+    #: Set on a *hand-over request*: the bucket hands ``lead_id`` (a former place of a
+    #: lead) over to this place, after everything routed to it before; ``signal`` is the
+    #: one that moved the lead (kept for tracing; not applied here).
+    hand_over_to: Source | None = None
     signal: Signal
 
     @property
@@ -70,7 +74,7 @@ def _plain_defaults(model: type[Contract], names: tuple[str, ...]) -> tuple[tupl
 # Fields left out when equal to their default. The schema version always travels, so a
 # reader never has to assume it; identity and account are handled field by field.
 _ROUTED_DEFAULTS: Final = _plain_defaults(
-    RoutedSignal, ("account_id", "gen", "sources", "domain_account")
+    RoutedSignal, ("account_id", "gen", "sources", "domain_account", "hand_over_to")
 )
 _SIGNAL_DEFAULTS: Final = _plain_defaults(
     Signal, ("type", "name", "properties", "traits", "is_bot", "bot_reason", "source")
@@ -114,6 +118,8 @@ def encode_routed(routed: RoutedSignal) -> bytes:
             del message[name]
     if "sources" in message:
         message["sources"] = [source.__dict__ for source in routed.sources]
+    if routed.hand_over_to is not None:
+        message["hand_over_to"] = routed.hand_over_to.__dict__
     message["signal"] = body
     try:
         return orjson.dumps(message, option=orjson.OPT_UTC_Z)

@@ -94,6 +94,30 @@ class ServerProcess:
             popen.wait(timeout)
         return popen.returncode
 
+    def signal(self, number: int) -> None:
+        """Send ``number`` (e.g. SIGTERM, SIGINT) to our pid, if it still runs."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._popen.send_signal(number)
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` s for our pid to exit; its exit code, or None."""
+        if self._popen is None:
+            return None
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def pause(self) -> None:
+        """SIGSTOP our pid: the server freezes (connections stay open, nothing answers)."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._popen.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT our pid after :meth:`pause`."""
+        if self._popen is not None and self._popen.poll() is None:
+            self._popen.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL our pid without a chance to clean up (crash tests)."""
         if self._popen is not None and self._popen.poll() is None:

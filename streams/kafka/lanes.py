@@ -22,6 +22,9 @@ Delivery guarantees (those of a Faust agent with ``at_least_once``):
   partitions. A batch fetched in an earlier consumer generation is dropped unhandled.
 - The handler must not raise: a lane whose handler raises crashes the app (nothing is
   acked, everything is re-delivered after the restart) rather than skip records.
+- A handler that gives up because the worker is stopping (``BatchAbandoned``), or a
+  lane cancelled on shutdown, leaves its batch unacknowledged and untracked: stopping
+  never waits on a server that is down, and the batch is read again later.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ LANES_KEY = "leadq_lanes"
 QUEUED_BATCHES = 2
 
 LaneHandler = Callable[[Sequence[Message]], Awaitable[None]]
+
+
+class BatchAbandoned(BaseException):
+    """Raised by a handler that gives its batch up (the worker is stopping while a
+    server is down): the batch is not acknowledged, so it is read again later."""
 
 
 class BatchLane:
@@ -76,11 +84,16 @@ class BatchLane:
                 continue
             # Tracked from here (no await since the get): a rebalance now waits for this
             # batch (Consumer.wait_empty) before the partitions change hands.
-            app.consumer._unacked_messages.update(current)  # type: ignore[attr-defined]
+            unacked = app.consumer._unacked_messages  # type: ignore[attr-defined]
+            unacked.update(current)
             try:
                 await self.handler(current)
-            except asyncio.CancelledError:
-                raise
+            except (asyncio.CancelledError, BatchAbandoned):
+                # Never acked, and no longer waited for: stopping does not hang on it,
+                # and the partitions' next owner reads it again.
+                unacked.difference_update(current)
+                log.warning("lane %s: batch of %d left unacknowledged", self.name, len(current))
+                return
             except Exception as error:  # a handler must not raise: never skip records
                 log.critical("lane %s: handler raised; crashing the worker", self.name)
                 await app.crash(error)

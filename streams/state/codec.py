@@ -12,11 +12,12 @@ from typing import Any
 
 import msgpack
 
+from leadq.bucket import Item, Kept
 from leadq.decay import Decayed
 from leadq.identity import AccountFacts, Fact, KeyRecord
 from leadq.profile_model import Profile
 from leadq.state import AccountState, Contribution, LeadState, Member, Tombstone
-from schemas.routed import Source
+from schemas.routed import Source, decode_routed, encode_routed
 
 
 def pack(value: Any) -> bytes:
@@ -168,9 +169,34 @@ def encode_tombstone(tombstone: Tombstone) -> bytes:
     return pack({"mv": [t.lead_id, t.bucket, t.account_id, t.gen, t.fold_id, t.kept]})
 
 
-def decode_kept(lead_id: str, raw: bytes) -> LeadState | None:
-    state = decode_lead(lead_id, raw)
-    return state if isinstance(state, LeadState) else None
+def encode_items(items: list[Item] | tuple[Item, ...]) -> bytes:
+    """Parked items: each its routed signal's wire JSON, partition, offset, origin."""
+    return pack(
+        [[encode_routed(i.routed), i.source, i.offset, *(i.origin or (None, None))] for i in items]
+    )
+
+
+def decode_items(raw: bytes) -> list[Item]:
+    items = []
+    for routed, source, offset, origin_lead, origin_bucket in unpack(raw):
+        origin = (origin_lead, int(origin_bucket)) if origin_lead is not None else None
+        items.append(Item(decode_routed(routed), source, offset, origin))
+    return items
+
+
+def encode_kept(kept: Kept) -> bytes:
+    """What a hand-over left with: the lead's blob (or nil) and its parked items."""
+    state = encode_lead(kept.state) if kept.state is not None else None
+    return pack([state, encode_items(kept.parked) if kept.parked else None])
+
+
+def decode_kept(lead_id: str, raw: bytes) -> Kept:
+    state, parked = unpack(raw)
+    lead = decode_lead(lead_id, state) if state is not None else None
+    return Kept(
+        lead if isinstance(lead, LeadState) else None,
+        tuple(decode_items(parked)) if parked is not None else (),
+    )
 
 
 # ----------------------------------------------------------------------- accounts

@@ -46,6 +46,14 @@ class Keys:
         """A state handed over from this bucket, kept until folded where it went."""
         return f"{self.tag(bucket)}:kept:{fold_id}"
 
+    def parked(self, bucket: int, lead_id: str) -> str:
+        """A lead's items waiting here for its former places to be handed over."""
+        return f"{self.tag(bucket)}:park:{lead_id}"
+
+    def parked_leads(self, bucket: int) -> str:
+        """Which leads of the bucket have parked items (MessagePack array)."""
+        return f"{self.tag(bucket)}:parked"
+
     def outbox(self, bucket: int) -> str:
         return f"{self.tag(bucket)}:outbox"
 

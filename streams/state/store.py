@@ -24,10 +24,13 @@ from leadq.store import Committed, Emitted, KeyRead, KeyWrite, Wants
 from schemas.transition import TransitionData
 from streams.state.codec import (
     decode_account,
+    decode_items,
     decode_kept,
     decode_lead,
     decode_record,
     encode_account,
+    encode_items,
+    encode_kept,
     encode_lead,
     encode_record,
     encode_tombstone,
@@ -131,8 +134,15 @@ class RedisStore:
                 blobs.append((keys.account(number, account_id), *self._account_value(account)))
         for fold_id in sorted(bucket.changed_kept):
             kept = bucket.kept.get(fold_id)
-            value = encode_lead(kept) if kept is not None else b""
+            value = encode_kept(kept) if kept is not None else b""
             blobs.append((keys.kept(number, fold_id), value, self.retention.handover_s))
+        for lead_id in sorted(bucket.changed_parked):
+            waiting = bucket.parked.get(lead_id)
+            value = encode_items(waiting) if waiting else b""
+            blobs.append((keys.parked(number, lead_id), value, 0))
+        if bucket.changed_parked:
+            index = pack(sorted(bucket.parked_leads)) if bucket.parked_leads else b""
+            blobs.append((keys.parked_leads(number), index, 0))
         set_due = [(m, due) for m, due in bucket.due.items() if due is not None]
         removed = [m for m, due in bucket.due.items() if due is None]
         args: list[Any] = [
@@ -225,15 +235,17 @@ class _Plan:
         self.keys = [
             keys.version(number),
             keys.watermark(number),
+            keys.parked_leads(number),
             *(keys.lead(number, lead_id) for lead_id in self.leads),
+            *(keys.parked(number, lead_id) for lead_id in self.leads),
             *(keys.account(number, account_id) for account_id in self.accounts),
             *(keys.kept(number, fold_id) for fold_id in self.kept),
         ]
 
     def bucket(self, values: list[bytes | None]) -> Bucket:
-        version, watermark, *rest = values
-        leads, rest = rest[: len(self.leads)], rest[len(self.leads) :]
-        accounts, kept = rest[: len(self.accounts)], rest[len(self.accounts) :]
+        version, watermark, parked_index, *rest = values
+        sizes = (len(self.leads), len(self.leads), len(self.accounts), len(self.kept))
+        leads, parked, accounts, kept = _split(rest, sizes)
         return Bucket(
             self.number,
             int(version or 0),
@@ -249,5 +261,19 @@ class _Plan:
                 fold_id: decode_kept(fold_id.split(":", 3)[3], raw) if raw else None
                 for fold_id, raw in zip(self.kept, kept, strict=True)
             },
+            parked={
+                lead_id: decode_items(raw)
+                for lead_id, raw in zip(self.leads, parked, strict=True)
+                if raw
+            },
+            parked_leads=set(unpack(parked_index)) if parked_index else set(),
             watermark={k: int(v) for k, v in (unpack(watermark) if watermark else {}).items()},
         )
+
+
+def _split(values: list[bytes | None], sizes: tuple[int, ...]) -> list[list[bytes | None]]:
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(values[start : start + size])
+        start += size
+    return parts

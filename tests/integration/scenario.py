@@ -33,9 +33,10 @@ from leadq.bucket import Item
 from leadq.compiled import CompiledRules
 from leadq.identity import identity_keys
 from leadq.memory import MemoryStore
-from leadq.pipeline import Outcome, Qualifier, Router
 from leadq.profile import build_profile
+from leadq.qualifier import Outcome, Qualifier
 from leadq.replay import ReplayResult, replay
+from leadq.router import Router
 from leadq.state import AccountState, LeadState
 from leadq.transitions import intent_total
 from schemas.routed import RoutedSignal
@@ -157,10 +158,13 @@ class StorePipeline:
         return self.store.keys
 
     async def resolve(self, signals: Sequence[Signal]) -> list[RoutedSignal]:
-        """Route ``signals`` as the normalize step does (index written, sources settled)."""
-        routed = await self.router.route(signals)
-        await self.router.settle(routed)
-        return routed
+        """Route ``signals`` as the normalize step does: the index written, and the routed
+        signals to produce (hand-over requests included), in order."""
+        return await self.router.route(signals)
+
+    async def apply_all(self, routed: Sequence[RoutedSignal], source: str, first: int) -> Outcome:
+        """Apply routed signals as read from one partition from offset ``first`` on."""
+        return await self.apply([(r, source, first + n) for n, r in enumerate(routed)])
 
     async def apply(self, items: Sequence[tuple[RoutedSignal, str, int]]) -> Outcome:
         return await self.qualifier.apply([Item(r, source, offset) for r, source, offset in items])

@@ -241,8 +241,7 @@ async def test_a_stitched_persons_anonymous_engagement_counts_in_her_account(
 
 
 async def apply_one(store: StorePipeline, signal: Signal, offset: int) -> None:
-    (routed,) = await store.resolve([signal])
-    await store.apply([(routed, "signals/0", offset)])
+    await store.apply_all(await store.resolve([signal]), "signals/0", 10 * offset)
 
 
 async def test_a_page_view_in_flight_when_the_identify_applies_follows_the_survivor(
@@ -271,11 +270,16 @@ async def test_a_page_view_in_flight_when_the_identify_applies_follows_the_survi
     client = redis_client(qualifier_settings.redis_url)
     try:
         store = StorePipeline(client, rules)
-        routed_view, routed_identify = await store.resolve([view, identify])
+        routed_view, hand_over, routed_identify = await store.resolve([view, identify])
         assert routed_identify.lead_id == "u:mo"
         assert [s.lead_id for s in routed_identify.sources] == ["a:anon-m"]
+        assert hand_over.hand_over_to is not None
+        assert (hand_over.lead_id, hand_over.hand_over_to.lead_id) == ("a:anon-m", "u:mo")
+        # The identify's partition first: it waits (parked) for a:anon-m to be handed over,
+        # which comes after the page view on a:anon-m's partition.
         await store.apply([(routed_identify, "signals/1", 0)])
-        await store.apply([(routed_view, "signals/0", 0)])
+        assert await store.lead("u:mo") is None
+        await store.apply([(routed_view, "signals/0", 0), (hand_over, "signals/0", 1)])
         mo = await store.lead("u:mo")
         orphan = await store.lead("a:anon-m")
     finally:

@@ -39,61 +39,61 @@ def _page(event_id: str, **identity: str) -> Signal:
     )
 
 
-async def test_events_in_flight_for_a_merged_lead_reach_the_survivor(
+def _identify(event_id: str, **identity: str) -> Signal:
+    return Signal(
+        event_id=event_id, channel="web", type="identify", occurred_at=T0, identity=identity
+    )
+
+
+async def test_an_identify_applied_before_the_visitors_view_waits_for_it(
     store: StorePipeline,
 ) -> None:
-    # The anonymous visitor's page view is resolved (routed to a:v1) but not yet applied...
-    (in_flight,) = await store.resolve([_page("view-1", anonymous_id="v1")])
-    assert in_flight.lead_id == "a:v1"
-    # ...when an identify stitches a:v1 into u:42 and is applied first.
-    identify = Signal(
-        event_id="id-1",
-        channel="web",
-        type="identify",
-        occurred_at=T0,
-        identity={"user_id": "42", "anonymous_id": "v1"},
-    )
-    (stitch,) = await store.resolve([identify])
+    """The normalizer routed a view to a:v1, then the identify that stitches a:v1 into
+    u:42 (a hand-over request to a:v1's bucket, after the view, and the identify to
+    u:42's). u:42's partition is consumed first: the identify waits (parked) until a:v1's
+    partition has applied the view and handed a:v1 over; then it applies, in order."""
+    (view,) = await store.resolve([_page("view-1", anonymous_id="v1")])
+    hand_over, stitch = await store.resolve([_identify("id-1", user_id="42", anonymous_id="v1")])
+    assert hand_over.hand_over_to is not None
+    assert (hand_over.lead_id, hand_over.bucket) == ("a:v1", view.bucket)
     assert (stitch.lead_id, [s.lead_id for s in stitch.sources]) == ("u:42", ["a:v1"])
-    await store.apply([(stitch, "signals/0", 0)])
-    # The late view still lands on u:42, and no separate a:v1 lead appears.
-    result = await store.apply([(in_flight, "signals/1", 0)])
-    assert result.statuses == {"redirected": 1, "applied": 1}
+
+    waited = await store.apply([(stitch, "signals/1", 0)])
+    assert waited.statuses == {"parked": 1}
+    assert await store.lead("u:42") is None
+    done = await store.apply([(view, "signals/0", 0), (hand_over, "signals/0", 1)])
+    assert done.statuses == {"applied": 2, "handed_over": 1, "folded": 1}
     survivor = await store.lead("u:42")
     assert survivor is not None
     assert survivor.has_seen("view-1")
+    assert survivor.has_seen("id-1")
     assert survivor.intent["web"].value == pytest.approx(15.0)
-    assert (await store.lead("a:v1")) == survivor  # the old key finds the survivor
     assert await store.live_leads() == {"u:42"}
+    assert (await store.lead("a:v1")) == survivor  # the old key finds the survivor
 
 
-async def test_a_tombstone_refuses_an_apply_that_raced_past_the_read(
+async def test_a_view_routed_to_the_old_lead_after_its_hand_over_follows_it(
     store: StorePipeline,
 ) -> None:
-    (first,) = await store.resolve([_page("view-1", anonymous_id="v2")])
-    await store.apply([(first, "signals/1", 0)])
-    (second,) = await store.resolve([_page("view-2", anonymous_id="v2")])
-    # The merge swaps a:v2's blob for a tombstone pointing at u:43...
-    identify = Signal(
-        event_id="id-2",
-        channel="web",
-        type="identify",
-        occurred_at=T0,
-        identity={"user_id": "43", "anonymous_id": "v2"},
-    )
-    (stitch,) = await store.resolve([identify])
-    await store.apply([(stitch, "signals/0", 0)])
-    # ...so the next view for a:v2 is redirected, and both views count once on u:43.
-    result = await store.apply([(second, "signals/1", 1)])
+    """A view resolved to a:v2 by another normalizer before the identify's routing, but
+    produced after its hand-over request: it finds a:v2's tombstone and is applied to
+    u:43, once, even when the identify is delivered again."""
+    first = await store.resolve([_page("view-1", anonymous_id="v2")])
+    await store.apply_all(first, "signals/1", 0)
+    (late,) = await store.resolve([_page("view-2", anonymous_id="v2")])
+    stitching = await store.resolve([_identify("id-2", user_id="43", anonymous_id="v2")])
+    await store.apply_all(stitching, "signals/0", 0)
+    result = await store.apply([(late, "signals/1", 1)])
     assert result.statuses == {"redirected": 1, "applied": 1}
     survivor = await store.lead("u:43")
     assert survivor is not None
     assert survivor.has_seen("view-1")
     assert survivor.has_seen("view-2")
     assert survivor.intent["web"].value == pytest.approx(30.0)
-    # Applying the merge again (a re-delivered identify) changes nothing.
-    again = RoutedSignal.model_validate(stitch.model_dump())
-    await store.apply([(again, "signals/0", 0)])
+    # The identify and its hand-over request delivered again change nothing.
+    again = [RoutedSignal.model_validate(r.model_dump()) for r in stitching]
+    await store.apply_all(again, "signals/0", 0)
+    await store.apply_all(again, "signals/9", 0)  # even from elsewhere (no watermark)
     survivor_after = await store.lead("u:43")
     assert survivor_after is not None
     assert survivor_after.intent["web"].value == pytest.approx(30.0)
@@ -101,8 +101,7 @@ async def test_a_tombstone_refuses_an_apply_that_raced_past_the_read(
 
 async def test_a_signal_follows_a_chain_of_merges(store: StorePipeline) -> None:
     # a:v3 views pricing; the view of a second page is routed to a:v3 but not yet applied.
-    (first,) = await store.resolve([_page("view-1", anonymous_id="v3")])
-    await store.apply([(first, "signals/1", 0)])
+    await store.apply_all(await store.resolve([_page("view-1", anonymous_id="v3")]), "s/1", 0)
     (late,) = await store.resolve([_page("view-2", anonymous_id="v3")])
     # The visitor gives an email (a:v3 → e:…), later a user id (e:… → u:44): two renames.
     for number, identity in enumerate(
@@ -111,17 +110,10 @@ async def test_a_signal_follows_a_chain_of_merges(store: StorePipeline) -> None:
             {"user_id": "44", "email": "kim@initech.example"},
         ]
     ):
-        identify = Signal(
-            event_id=f"id-3{number}",
-            channel="web",
-            type="identify",
-            occurred_at=T0,
-            identity=identity,
-        )
-        (stitch,) = await store.resolve([identify])
-        await store.apply([(stitch, "signals/0", number)])
+        stitching = await store.resolve([_identify(f"id-3{number}", **identity)])
+        await store.apply_all(stitching, "signals/0", 10 * number)
     # The late view, still addressed to a:v3, lands on u:44 through both tombstones.
-    result = await store.apply([(late, "signals/1", 1)])
+    result = await store.apply([(late, "s/1", 1)])
     assert result.statuses == {"redirected": 2, "applied": 1}
     survivor = await store.lead("u:44")
     assert survivor is not None
