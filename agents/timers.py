@@ -6,6 +6,9 @@
   that overlaps a rebalance harmless (a stale write is refused and recomputed).
 - ``sweep_outbox`` (every 10 s): re-publishes transitions whose publisher died before
   acknowledging them (at least once; same ids).
+- ``release_parked`` (every 2 s): applies a lead's items parked in an owned bucket once
+  its former places are all handed over (the worker that made the last hand-over does
+  it at once; this catches a crash in between).
 - ``reload_rules`` (every 5 s): picks up a changed rules file without a restart.
 """
 
@@ -81,9 +84,28 @@ def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
             await publish(routing, found)
             await runtime.until_redis_answers(lambda: store.ack(found), "outbox ack")
 
+    async def release_parked() -> None:
+        try:
+            await _release_parked()
+        except WorkerStopping:
+            log.info("release of parked items stopped while Redis was down")
+
+    async def _release_parked() -> None:
+        buckets = owned_buckets(app, runtime)
+        if not buckets:
+            return
+        qualifier, store = runtime.qualifier, runtime.store
+        outcome = await runtime.until_redis_answers(
+            lambda: qualifier.release_parked(buckets), "parked release"
+        )
+        if outcome.emitted:
+            await publish(routing, outcome.emitted)
+            await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
+
     async def reload_rules() -> None:
         runtime.reload_rules()
 
     app.timer(interval=1.0, name="leadq.fire_due")(fire_due)
     app.timer(interval=10.0, name="leadq.sweep_outbox")(sweep_outbox)
+    app.timer(interval=2.0, name="leadq.release_parked")(release_parked)
     app.timer(interval=5.0, name="leadq.reload_rules")(reload_rules)

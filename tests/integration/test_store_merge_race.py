@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadq.compiled import compile_rules
+from leadq.qualifier import Outcome, Qualifier
 from schemas.routed import RoutedSignal
 from schemas.rules import load_rules
 from schemas.signal import Signal
@@ -120,3 +121,27 @@ async def test_a_signal_follows_a_chain_of_merges(store: StorePipeline) -> None:
     assert survivor.has_seen("view-1")
     assert survivor.has_seen("view-2")
     assert survivor.intent["web"].value == pytest.approx(30.0)
+
+
+async def test_parked_items_are_released_by_the_timer_after_a_crash(
+    store: StorePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker that makes the last hand-over releases what waits for it at once; if it
+    dies in between, the owner's timer (``release_parked``) does it."""
+    (view,) = await store.resolve([_page("view-1", anonymous_id="v5")])
+    hand_over, stitch = await store.resolve([_identify("id-5", user_id="45", anonymous_id="v5")])
+    await store.apply([(stitch, "signals/1", 0)])
+
+    async def crash_before_the_follow_up(self: Qualifier, outcome: Outcome) -> None:
+        return None
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Qualifier, "_follow_up", crash_before_the_follow_up)
+        await store.apply([(view, "signals/0", 0), (hand_over, "signals/0", 1)])
+    assert await store.lead("u:45") is None
+    released = await store.qualifier.release_parked(range(store.keys.buckets))
+    assert released.statuses == {"folded": 1, "applied": 1}
+    survivor = await store.lead("u:45")
+    assert survivor is not None
+    assert survivor.has_seen("view-1")
+    assert survivor.has_seen("id-5")
