@@ -17,7 +17,6 @@ item was meant for), ``leadq.source.endpoint`` (e.g. ``/v1/batch``),
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -43,9 +42,16 @@ class Verdict:
     reason: str | None
 
 
-def judge(item: object, fmt: str, channel: Channel) -> Verdict:
-    """What the worker will make of ``item`` on ``channel``'s topic (one signal or not)."""
+def judge(item: object, fmt: str, channel: Channel, explain_as: str | None = None) -> Verdict:
+    """What the worker will make of ``item`` on ``channel``'s topic (one signal or not).
+
+    The worker detects formats (``fmt="auto"``); when detection finds none, the reason
+    given is ``explain_as``'s (the format the sender speaks), which names the field.
+    """
     result = normalize(item, fmt, channel)
+    undetected = result.rejects and result.rejects[0].reason.startswith("unknown event format")
+    if undetected and explain_as and isinstance(item, dict):
+        result = normalize(item, explain_as, channel)
     if result.rejects:
         return Verdict(None, "; ".join(reject.reason for reject in result.rejects))
     if not result.signals:
@@ -84,21 +90,23 @@ class Batch:
         self.rejected.append(RejectedItem(index=index, reason=reason))
 
     def add(
-        self, index: int, item: object, fmt: str, channel: Channel, value: bytes | None = None
+        self,
+        index: int,
+        item: object,
+        fmt: str,
+        channel: Channel,
+        value: bytes | None = None,
+        explain_as: str | None = None,
     ) -> Verdict:
-        """Judge ``item`` and accept or reject it as one record of its own, whose value
-        is ``value`` (``item`` serialized, when the caller has not done it already)."""
+        """Judge ``item`` (see :func:`judge`) and accept or reject it as one record of its
+        own, whose value is ``value`` (``item`` serialized, unless the caller did it)."""
         value = orjson.dumps(item) if value is None else value
-        verdict = judge(item, fmt, channel)
+        verdict = judge(item, fmt, channel, explain_as)
         if verdict.reason is None:
             self.accept(verdict.key, value)
         else:
             self.reject(index, verdict.reason, value)
         return verdict
-
-    def add_all(self, items: Iterable[object], fmt: str, channel: Channel) -> None:
-        for index, item in enumerate(items):
-            self.add(index, item, fmt, channel)
 
     def answer(self) -> Accepted:
         """The 200 body, once ``records`` are acknowledged."""

@@ -55,7 +55,7 @@ async def handle(request: web.Request) -> web.Response:
         value = orjson.dumps(prepared)
         if len(value) > limit:
             raise too_large(f"{len(value)} bytes", limit, f"message {index}")
-        batch.add(index, prepared, "auto", channel, value)
+        batch.add(index, prepared, "auto", channel, value, explain_as="segment")
     await ctx.producer.send_all(batch.records)
     return json_response(batch.answer())
 

@@ -1,12 +1,12 @@
 """Running a gateway: start-up checks, serving, and a clean stop.
 
 :func:`running_gateway` (tests, the benchmark, the demo) and :func:`serve` (``leadq
-ingest``) both start the same way: wait for the broker (``startup_deadline_s``), check
-that the inbound and dead-letter topics exist (a metadata request naming a missing topic
-would have some brokers create it with a default partition count that can never be
-changed), start the producer, then listen. On stop the listener closes first and
-in-flight requests finish (their records acknowledged and answered) before the producer
-stops: a stop loses nothing that was answered 2xx.
+ingest``) both start the same way: wait for the broker (up to
+``LEADQ_INGEST__STARTUP_TIMEOUT_S``), check that the inbound and dead-letter topics
+exist (a metadata request naming a missing topic would have some brokers create it
+with a default partition count that can never be changed), start the producer, listen.
+On stop the listener closes first and in-flight requests finish (their records
+acknowledged and answered) before the producer stops: a stop loses nothing answered 2xx.
 """
 
 from __future__ import annotations
@@ -57,11 +57,9 @@ async def check_topics(settings: Settings, deadline_s: float) -> None:
 
 
 @asynccontextmanager
-async def running_gateway(
-    settings: Settings, startup_deadline_s: float = 30.0
-) -> AsyncIterator[RunningGateway]:
+async def running_gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
     """A gateway listening on ``settings.ingest.host:port`` for the block."""
-    await check_topics(settings, startup_deadline_s)
+    await check_topics(settings, settings.ingest.startup_timeout_s)
     ctx = Context.build(settings)
     await ctx.producer.start()
     runner = web.AppRunner(

@@ -97,6 +97,8 @@ class IngestSettings(BaseModel):
     produce_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
     #: The ``Retry-After`` seconds of a 503 (the SDKs wait that long before retrying).
     retry_after_s: int = Field(default=2, ge=1, le=300)
+    #: How long ``leadq ingest`` waits for the broker at start before it gives up.
+    startup_timeout_s: float = Field(default=30.0, gt=0.0)
 
 
 class Settings(BaseSettings):
