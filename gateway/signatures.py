@@ -16,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -72,7 +73,7 @@ class MailgunSignature(BaseModel):
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @classmethod
-    def of(cls, block: dict[str, object]) -> MailgunSignature:
+    def of(cls, block: Mapping[str, object]) -> MailgunSignature:
         """Validate a ``signature`` block (``parent-signature`` as Mailgun spells it)."""
         return cls.model_validate({**block, "parent_signature": block.get("parent-signature")})
 
