@@ -29,6 +29,9 @@ log = logging.getLogger("leadq.gateway")
 Headers = tuple[tuple[str, bytes], ...]
 #: How long ``GET /health`` waits for the broker's metadata answer.
 HEALTH_TIMEOUT_S = 2.0
+#: Keys whose partition is remembered (aiokafka's murmur2 is pure Python, ~5 µs a key,
+#: and a person's key repeats across requests); the memo is emptied when it is full.
+PARTITION_MEMO_SIZE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class Producer:
             max_request_size=max_request_bytes,
             linger_ms=0,
         )
+        self._partition_memo: dict[tuple[bytes, int], int] = {}
 
     async def start(self) -> None:
         await self._producer.start()
@@ -88,15 +92,13 @@ class Producer:
 
     async def _send_all(self, records: Sequence[Outgoing]) -> None:
         producer = self._producer
-        partitioner: Any = producer._partitioner
         partitions: dict[str, list[int]] = {}
         batches: dict[tuple[str, int], Any] = {}
         pending: list[asyncio.Future[Any]] = []
         for record in records:
             if record.topic not in partitions:
                 partitions[record.topic] = sorted(await producer.partitions_for(record.topic))
-            every = partitions[record.topic]
-            where = (record.topic, partitioner(record.key, every, every))
+            where = (record.topic, self._partition(record.key, partitions[record.topic]))
             batch = batches.get(where)
             if batch is None:
                 batch = batches[where] = producer.create_batch()
@@ -109,6 +111,19 @@ class Producer:
         for (topic, partition), batch in batches.items():
             pending.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*pending)
+
+    def _partition(self, key: bytes | None, every: list[int]) -> int:
+        """The producer's own choice (murmur2 of the key; random without one), memoized."""
+        partitioner: Any = self._producer._partitioner
+        if key is None:
+            return int(partitioner(key, every, every))
+        memo = self._partition_memo
+        found = memo.get((key, len(every)))
+        if found is None:
+            if len(memo) >= PARTITION_MEMO_SIZE:
+                memo.clear()
+            found = memo[(key, len(every))] = int(partitioner(key, every, every))
+        return found
 
     async def reachable(self) -> str | None:
         """None when the broker answers a metadata request now, else why not."""

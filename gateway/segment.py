@@ -74,12 +74,13 @@ def _messages(body: dict[str, object], call: str) -> list[object]:
 
 
 def _prepared(message: object, received_at: str) -> object:
-    """``message`` as the gateway produces it (see the module contract)."""
+    """``message`` as the gateway produces it (see the module contract). The message is
+    this request's own parsed object, so it is completed in place."""
     if not isinstance(message, dict):
         return message  # the adapter explains what is wrong with it
-    prepared = {k: v for k, v in message.items() if k != "writeKey"}
-    if not prepared.get("messageId"):
-        digest = hashlib.sha256(orjson.dumps(prepared, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        prepared["messageId"] = f"ingest-{digest[:32]}"
-    prepared["receivedAt"] = received_at
-    return prepared
+    message.pop("writeKey", None)
+    if not message.get("messageId"):
+        digest = hashlib.sha256(orjson.dumps(message, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        message["messageId"] = f"ingest-{digest[:32]}"
+    message["receivedAt"] = received_at
+    return message
