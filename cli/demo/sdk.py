@@ -38,8 +38,14 @@ def sendable(message: object) -> bool:
 def send_with_segment_sdk(
     host: str, write_key: str, messages: Sequence[Mapping[str, Any]]
 ) -> list[Exception]:
-    """Send ``messages`` through the SDK (gzip on) and flush; the SDK's errors."""
-    from segment.analytics import Client
+    """Send ``messages`` through the SDK (gzip on) and flush; the SDK's errors.
+    RuntimeError when the SDK is not installed (it is a dev dependency: ``./dev demo``)."""
+    try:
+        from segment.analytics import Client
+    except ImportError as error:
+        raise RuntimeError(
+            "the demo sends web events with segment-analytics-python: pip install -e '.[dev]'"
+        ) from error
 
     errors: list[Exception] = []
     client = Client(write_key, host=host, gzip=True, on_error=lambda error, _: errors.append(error))
