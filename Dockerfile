@@ -1,5 +1,6 @@
-# The leadq worker image: `docker compose up --scale worker=N` runs N of these in one
-# consumer group. Configuration comes from LEADQ_* environment variables only.
+# The leadq image: `docker compose up --scale worker=N` runs N workers in one consumer
+# group, and the gateway service runs `leadq ingest` from it. Configuration comes from
+# LEADQ_* environment variables only.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -13,6 +14,8 @@ COPY leadq ./leadq
 COPY schemas ./schemas
 COPY streams ./streams
 COPY agents ./agents
+COPY gateway ./gateway
+COPY cli ./cli
 COPY rules ./rules
 RUN pip install . \
     && useradd --create-home --uid 10001 leadq
@@ -21,7 +24,7 @@ USER leadq
 ENV LEADQ_RULES_PATH=/app/rules/example.yaml \
     LEADQ_DATA_DIR=/tmp/leadq \
     LEADQ_WEB_HOST=0.0.0.0
-EXPOSE 6066
+EXPOSE 6066 8088
 # SIGTERM lets Faust finish in-flight batches and commit before exiting.
 STOPSIGNAL SIGTERM
 CMD ["leadq", "worker"]

@@ -53,6 +53,10 @@ TARGETS = (
     Target("Redis ≤ 1 KB per lead", "bytes_per_lead", 1024.0, False, "target"),
     Target("large/small known-lead cost ≤ 1.3", "scale_cost_ratio", 1.3, False, "target"),
     Target("2 workers ≥ 1.6 × 1", "ratio_2w_1w", 1.6, True, "target"),
+    Target(
+        "ingest ≥ 20k events/s (batches of 100)", "ingest_events_per_s", 20000.0, True, "target"
+    ),
+    Target("ingest p99 ≤ 50 ms at 2k events/s", "ingest_p99_ms", 50.0, False, "target"),
 )
 
 
@@ -148,9 +152,39 @@ def figures(r: RunResults) -> dict[str, object]:
         for t in (*r.leadq, *r.leadq2, *(p.run for p in r.scale))
         if t.worker_errors
     }
+    out.update(_ingest_figures(r))
     out["machine"] = r.machine
     out["duration_s"] = r.duration_s
     return out
+
+
+def _ingest_figures(r: RunResults) -> dict[str, object]:
+    """The ingest scenario's figures: median events/s, the headline latency (batches of
+    100 at 2k events/s) and every phase."""
+    g = r.ingest
+    phases = g.latency if g else []
+    headline = next((p for p in phases if p.batch == 100), None)
+    return {
+        "ingest_events_per_s": median(g.rates) if g else math.nan,
+        "ingest_runs": list(g.rates) if g else [],
+        "ingest_cpu_us_per_event": dict(g.cpu_us) if g else {},
+        "ingest_p50_ms": headline.summary.p50_ms if headline else math.nan,
+        "ingest_p99_ms": headline.summary.p99_ms if headline else math.nan,
+        "ingest_latency": [
+            {
+                "batch": p.batch,
+                "offered": p.offered,
+                "achieved": p.achieved,
+                "requests": p.summary.count,
+                "failed": p.failed,
+                "p50_ms": p.summary.p50_ms,
+                "p99_ms": p.summary.p99_ms,
+                "max_ms": p.summary.max_ms,
+            }
+            for p in phases
+        ],
+        "ingest_errors": list(g.errors) if g else [],
+    }
 
 
 def json_line(values: dict[str, object]) -> str:
@@ -245,6 +279,7 @@ def table(r: RunResults, f: dict[str, object]) -> str:
             f"  known (cloned) lead: {_n(mem.bytes_per_known_lead)} B each; Redis used_memory "
             f"{_n(mem.used_memory_mb, 1)} MB after the run",
         ]
+    lines += _ingest_lines(r, f)
     e = r.engine
     lines += [
         "",
@@ -275,6 +310,28 @@ def table(r: RunResults, f: dict[str, object]) -> str:
     if r.profile:
         lines += ["", "Profile of one leadq worker (py-spy, separate run):", r.profile]
     return "\n".join(lines)
+
+
+def _ingest_lines(r: RunResults, f: dict[str, object]) -> list[str]:
+    g = r.ingest
+    if g is None:
+        return []
+    runs = ", ".join(_n(rate) for rate in g.rates)
+    lines = [
+        "",
+        "Ingest gateway: one `leadq ingest` process, Segment /v1/batch requests",
+        f"  batches of 100, 8 in flight: {_n(_f(f, 'ingest_events_per_s'))} events/s "
+        f"(median of {runs}); CPU µs per event: {_cpu_text(g.cpu_us)}",
+        "  open loop at 2k events/s    requests  failed  p50 ms  p99 ms  max ms",
+    ]
+    for p in g.latency:
+        s = p.summary
+        lines.append(
+            f"  batches of {p.batch:<3} ({_n(p.achieved)}/s) {s.count:>9,}  {p.failed:>6}"
+            f"  {_n(s.p50_ms, 1):>6}  {_n(s.p99_ms, 1):>6}  {_n(s.max_ms, 1):>6}"
+        )
+    lines += [f"  ERROR {error.splitlines()[0]}" for error in g.errors]
+    return lines
 
 
 def _f(values: dict[str, object], key: str) -> float:

@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bench.ingest import IngestFigures
 from bench.stats import LatencySummary
 
 
@@ -112,4 +113,5 @@ class RunResults:
     memory: Memory | None = None
     engine: EngineFigures = field(default_factory=EngineFigures)
     profile: str | None = None
+    ingest: IngestFigures | None = None
     duration_s: float = math.nan

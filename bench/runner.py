@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
-from bench import engine, known_leads, latency, memory
+from bench import engine, ingest, known_leads, latency, memory
 from bench.cluster import BENCH_START, REPO, base_settings, fresh_cluster, scenario_settings
 from bench.latency import Phase
 from bench.observe import PipelineObserver
@@ -40,7 +40,7 @@ from streams.process import free_port
 from streams.settings import Settings
 from streams.worker_process import worker_process
 
-SCENARIOS = ("engine", "raw", "noop", "naive", "leadq", "leadq2", "scale", "latency")
+SCENARIOS = ("engine", "raw", "noop", "naive", "leadq", "leadq2", "scale", "latency", "ingest")
 TEMPLATE_SEED_OFFSET = 1000
 LATENCY_SEED_OFFSET = 2000
 
@@ -67,6 +67,8 @@ class BenchConfig:
     #: (b) gets the workload produced over and over until it has this many records.
     noop_min_records: int = 100_000
     deadline_s: float = 600.0
+    #: Events sent through the gateway per ingest throughput run.
+    ingest_events: int = 200_000
     only: frozenset[str] = field(default_factory=lambda: frozenset(SCENARIOS))
     profile_dir: Path | None = None
     keep_dir: Path | None = None
@@ -82,6 +84,7 @@ class BenchConfig:
             engine_events=5_000,
             latency=((1000.0, 6.0), (5000.0, 2.0)),
             deadline_s=45.0,
+            ingest_events=50_000,
         )
 
     @classmethod
@@ -206,6 +209,8 @@ class Runner:
                 await self._throughput_round(round_)
             if self.wants("latency"):
                 await self._latency()
+            if self.wants("ingest"):
+                await self._ingest()
             if c.profile_dir is not None:
                 await self._profile(c.profile_dir)
         finally:
@@ -373,6 +378,30 @@ class Runner:
                 f"latency at {phase.offered:,.0f}/s (achieved {phase.achieved:,.0f}/s): "
                 f"p50 {s.p50_ms:.0f} ms, p99 {s.p99_ms:.0f} ms, max {s.max_ms:.0f} ms over "
                 f"{s.count} transitions; drained {phase.drain_s:.1f}s after the last produce"
+            )
+
+    # ---------------------------------------------------------------- ingest
+    async def _ingest(self) -> None:
+        c = self.config
+        events = c.ingest_events
+        seconds = c.latency[0][1] if c.latency else 10.0
+        # Runs are short, so there are always at least 3 (the median is reported).
+        runs = max(c.repeat, 3)
+        log(f"ingest: {events:,} events in batches of {ingest.BATCH}, {runs} runs")
+        with fresh_cluster(self.base) as cluster:
+            figures = await ingest.measure(
+                cluster, self.base, self.records, events, seconds, runs, self.workdir
+            )
+        self.results.ingest = figures
+        for error in figures.errors:
+            log(f"ingest: FAILED {error}")
+        rates = ", ".join(f"{rate:,.0f}" for rate in figures.rates)
+        log(f"ingest: {rates} events/s; CPU µs/event {figures.cpu_us}")
+        for phase in figures.latency:
+            s = phase.summary
+            log(
+                f"ingest latency, batches of {phase.batch} at {phase.offered:,.0f} events/s "
+                f"(achieved {phase.achieved:,.0f}): p50 {s.p50_ms:.1f} ms, p99 {s.p99_ms:.1f} ms"
             )
 
     # --------------------------------------------------------------- profile

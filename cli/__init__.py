@@ -15,7 +15,17 @@ import sys
 from collections.abc import Sequence
 
 #: Sub-command modules, in the order ``leadq --help`` lists them.
-COMMAND_MODULES = ("normalize", "replay", "rules", "dev", "demo", "worker", "produce", "tail")
+COMMAND_MODULES = (
+    "normalize",
+    "replay",
+    "rules",
+    "dev",
+    "demo",
+    "worker",
+    "ingest",
+    "produce",
+    "tail",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

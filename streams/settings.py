@@ -22,15 +22,17 @@ Environment variables (defaults in brackets):
   never staged (and an account never engaged) is dropped from Redis.
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
+- ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -56,6 +58,49 @@ class TopicNames(BaseModel):
     def all(self) -> tuple[str, ...]:
         """Every topic, in a stable order: what the dev cluster and compose create."""
         return (*self.inbound(), self.signals, self.routing, self.dead_letter)
+
+
+#: The inbound channel a tracking SDK's write key (or PostHog project key) feeds.
+TrackingChannel = Literal["web", "product"]
+
+
+class IngestSettings(BaseModel):
+    """The HTTP ingest gateway (``leadq ingest``): where it listens, who may send, limits.
+
+    Secrets (write keys, the Mailgun signing key, the Postmark credentials) are kept out
+    of ``repr`` and never logged; an unset verifier refuses its vendor's requests.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8088, ge=1, le=65535)
+    #: Segment/RudderStack write key or PostHog project API key -> channel (a JSON object
+    #: in ``LEADQ_INGEST__WRITE_KEYS``, e.g. ``{"wk_web": "web", "phc_prod": "product"}``).
+    write_keys: dict[str, TrackingChannel] = Field(default_factory=dict, repr=False)
+    #: SendGrid's Signed Event Webhook verification key as SendGrid shows it (base64 DER).
+    sendgrid_public_key: str | None = None
+    mailgun_signing_key: SecretStr | None = None
+    #: ``user:password`` that Postmark sends as HTTP basic auth (set in the webhook URL).
+    postmark_basic_auth: SecretStr | None = None
+    #: Oldest Mailgun signature timestamp accepted. Mailgun retries a failed delivery for
+    #: 8 hours with the signature it first sent, so a shorter window would refuse the
+    #: retries that follow a broker outage; seen tokens are kept in Redis this long.
+    mailgun_max_age_s: int = Field(default=9 * 3600, ge=60)
+    #: Segment's documented limits: 32 KB per message, 500 KB per batch request.
+    max_message_bytes: int = Field(default=32 * 1024, ge=1024)
+    max_batch_bytes: int = Field(default=500 * 1024, ge=1024)
+    #: PostHog's: its SDKs drop events over 900 KiB and its capture takes 20 MiB bodies.
+    posthog_max_event_bytes: int = Field(default=900 * 1024, ge=1024)
+    posthog_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    #: ESP webhook bodies (SendGrid posts batches of up to ~768 KB).
+    webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: How long a request waits for the broker's acknowledgements before it answers 503.
+    produce_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
+    #: The ``Retry-After`` seconds of a 503 (the SDKs wait that long before retrying).
+    retry_after_s: int = Field(default=2, ge=1, le=300)
+    #: How long ``leadq ingest`` waits for the broker at start before it gives up.
+    startup_timeout_s: float = Field(default=30.0, gt=0.0)
 
 
 class Settings(BaseSettings):
@@ -95,6 +140,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".leadq")
     log_level: LogLevel = "info"
     uvloop: bool = True
+    ingest: IngestSettings = IngestSettings()
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> Settings:
@@ -113,18 +159,27 @@ class Settings(BaseSettings):
     def to_env(self) -> dict[str, str]:
         """``LEADQ_*`` variables that rebuild exactly these settings in a child process."""
         env: dict[str, str] = {}
-        for name, value in self.model_dump(mode="json").items():
-            if isinstance(value, dict):
-                env.update({f"LEADQ_{name}__{k}".upper(): str(v) for k, v in value.items()})
-            else:
-                env[f"LEADQ_{name}".upper()] = (
-                    str(value).lower() if isinstance(value, bool) else str(value)
-                )
+        for name, value in self.model_dump().items():
+            nested = value.items() if isinstance(value, dict) else [(None, value)]
+            for field, item in nested:
+                if item is not None:
+                    env[f"LEADQ_{name}{f'__{field}' if field else ''}".upper()] = _env_value(item)
         return env
 
     def topic_partitions(self) -> dict[str, int]:
         """Every topic name mapped to the partition count it must be created with."""
         return dict.fromkeys(self.topics.all(), self.partitions)
+
+
+def _env_value(value: object) -> str:
+    """``value`` as pydantic-settings reads it back from an environment variable."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
 
 
 @lru_cache(maxsize=1)

@@ -7,9 +7,11 @@ Steps, all printed on the :class:`~cli.demo.render.Console` as they happen:
 2. use the servers named by ``LEADQ_KAFKA_BOOTSTRAP`` + ``LEADQ_REDIS_URL`` (both set;
    refused if that Redis already holds the scenario's people, whose events would then
    be duplicates) or start the embedded dev cluster;
-3. start ``leadq worker`` as a child process and produce the documents to their inbound
-   topics, keyed by lead as ``leadq produce`` does, in three waves (anonymous visits,
-   identified activity, sales feedback; see ``cli.demo.waves``);
+3. start ``leadq worker`` as a child process and an ingest gateway (``leadq ingest``'s
+   server, in this process); send the web events through the gateway with Segment's
+   own Python SDK, and the email and CRM documents (and a malformed line) straight to
+   their inbound topics, keyed by lead as ``leadq produce`` does, in three waves
+   (anonymous visits, identified activity, sales feedback; see ``cli.demo.waves``);
 4. meanwhile print each transition (routing topic) and dead letter of this run as it
    arrives, until everything expected has arrived or the deadline passes
    (:class:`DemoError`, with the worker's log);
@@ -37,6 +39,7 @@ from cli.demo import render
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
 from cli.demo.waves import api_base, get_json, send_in_waves
+from gateway.server import running_gateway
 from leadq.compiled import compile_rules
 from leadq.identity import identity_keys
 from schemas.rules import load_rules
@@ -47,7 +50,7 @@ from streams.kafka.admin import ensure_topics
 from streams.kafka.dead_letter import REASON_HEADER
 from streams.kafka.topic_reader import Record, TopicReader
 from streams.process import ServerProcess, free_port
-from streams.settings import Settings
+from streams.settings import IngestSettings, Settings
 from streams.state.keys import Keys
 from streams.worker_process import WORKER_STOP_TIMEOUT_S, worker_process
 
@@ -156,7 +159,14 @@ async def drive(
     give_up = time.monotonic() + deadline_s
     watch = Watch(settings, expected, {d.message.value for d in documents}, console)
     topics = [settings.topics.routing, settings.topics.dead_letter]
-    async with TopicReader(settings.kafka_bootstrap, topics) as outputs:
+    settings = settings.with_changes(
+        ingest=IngestSettings(port=free_port(), write_keys={f"wk_demo_{os.getpid()}": "web"})
+    )
+    async with (
+        running_gateway(settings) as gateway,
+        TopicReader(settings.kafka_bootstrap, topics) as outputs,
+    ):
+        console.say(f"ingest gateway listening on {gateway.url} (leadq ingest, in-process)")
         watching = asyncio.create_task(outputs.read_until(watch, deadline_s, alive=worker.running))
         try:
             await send_in_waves(settings, plan_waves(list(documents)), worker, give_up, console)

@@ -18,6 +18,7 @@ import orjson
 
 from cli.demo.render import Console, stamp
 from cli.demo.scenario import Document, Wave
+from cli.demo.sdk import send_with_segment_sdk, sendable
 from cli.produce import send_messages
 from leadq.identity import identity_keys
 from schemas.views import LeadView
@@ -42,7 +43,7 @@ async def send_in_waves(
         counts = await send_documents(settings, wave.documents)
         console.say(
             f"{stamp(console.elapsed())} wave {number}/{len(waves)}, {wave.title}: "
-            f"produced {counts}, keyed by lead"
+            f"sent {counts}, keyed by lead"
         )
         if number < len(waves):
             gate = until_applied if wave.gate == "applied" else until_normalized
@@ -52,16 +53,50 @@ async def send_in_waves(
 
 
 async def send_documents(settings: Settings, documents: Sequence[Document]) -> str:
-    """Produce each document to its channel's topic; ``"N documents to topic, …"``."""
-    by_topic: dict[str, list[Document]] = {}
-    for document in documents:
-        by_topic.setdefault(getattr(settings.topics, document.channel), []).append(document)
+    """Send each document: web events through the ingest gateway with Segment's SDK
+    (when ``settings.ingest`` names a web write key), the rest straight to its channel's
+    topic, as a webhook relay would; ``"N … to …, …"``."""
+    through_sdk, by_topic = _routes(settings, documents)
+    sent = []
+    if through_sdk:
+        key = next(k for k, channel in settings.ingest.write_keys.items() if channel == "web")
+        url = f"http://{settings.ingest.host}:{settings.ingest.port}"
+        messages = [orjson.loads(d.message.value) for d in through_sdk]
+        errors = await asyncio.to_thread(send_with_segment_sdk, url, key, messages)
+        if errors:
+            raise RuntimeError(f"the Segment SDK reported {errors[0]}")
+        sent.append(f"{_count(through_sdk, 'web event')} through the ingest gateway (Segment SDK)")
     for topic, group in by_topic.items():
         await send_messages(settings.kafka_bootstrap, topic, [d.message for d in group])
-    return ", ".join(
-        f"{len(group)} document{'s' if len(group) > 1 else ''} to {topic}"
-        for topic, group in by_topic.items()
-    )
+        sent.append(f"{_count(group, 'document')} to {topic}")
+    return ", ".join(sent)
+
+
+def _routes(
+    settings: Settings, documents: Sequence[Document]
+) -> tuple[list[Document], dict[str, list[Document]]]:
+    """(documents for the SDK, the others by topic)."""
+    gateway = "web" in settings.ingest.write_keys.values()
+    through_sdk: list[Document] = []
+    by_topic: dict[str, list[Document]] = {}
+    for document in documents:
+        if gateway and document.channel == "web" and _spec_message(document):
+            through_sdk.append(document)
+        else:
+            topic = getattr(settings.topics, document.channel)
+            by_topic.setdefault(topic, []).append(document)
+    return through_sdk, by_topic
+
+
+def _spec_message(document: Document) -> bool:
+    try:
+        return sendable(orjson.loads(document.message.value))
+    except orjson.JSONDecodeError:
+        return False  # malformed input goes to Kafka as it is, for the worker to refuse
+
+
+def _count(documents: Sequence[Document], noun: str) -> str:
+    return f"{len(documents)} {noun}{'s' if len(documents) > 1 else ''}"
 
 
 async def until_applied(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from streams.settings import Settings
+from streams.settings import IngestSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC_CREATE = re.compile(r"kafka-topics\.sh .*--create .*--topic (\S+) --partitions (\d+)")
@@ -23,7 +23,7 @@ def compose() -> dict[str, Any]:
 
 def test_services_and_dependencies(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"kafka", "redis", "topics", "worker"}
+    assert set(services) == {"kafka", "redis", "topics", "worker", "gateway"}
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert "broker,controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]
     assert services["redis"]["image"].startswith("redis:7")
@@ -64,3 +64,24 @@ def test_topics_match_settings(compose: dict[str, Any]) -> None:
     partitions = int(env["LEADQ_PARTITIONS"])
     assert created == Settings(partitions=partitions).topic_partitions()
     assert script.count("--if-not-exists") == len(created)
+
+
+def test_gateway_service(compose: dict[str, Any]) -> None:
+    gateway = compose["services"]["gateway"]
+    assert (gateway["build"], gateway["command"]) == (".", ["leadq", "ingest"])
+    assert gateway["depends_on"] == compose["services"]["worker"]["depends_on"]
+    assert "/health" in " ".join(gateway["healthcheck"]["test"])
+    env: dict[str, str | None] = gateway["environment"]
+    ingest_names = {f"LEADQ_INGEST__{name.upper()}" for name in IngestSettings.model_fields}
+    assert set(env) <= set(Settings().to_env()) | ingest_names
+    secrets = [name for name in env if name.endswith(("KEYS", "KEY", "AUTH"))]
+    assert len(secrets) == 4
+    assert all(env[name] is None for name in secrets), "secrets come from the environment"
+    assert (env["LEADQ_INGEST__HOST"], env["LEADQ_INGEST__PORT"]) == ("0.0.0.0", "8088")
+    assert "container_name" not in gateway  # scalable: --scale gateway=M
+
+
+def test_the_image_holds_every_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("leadq", "schemas", "streams", "agents", "gateway", "cli"):
+        assert f"COPY {package} ./{package}" in dockerfile

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Bottom to top: a layer may import the ones before it.
-LAYERS = ("schemas", "leadq", "streams", "agents", "cli")
+LAYERS = ("schemas", "leadq", "streams", "agents", "gateway", "cli")
 IO_LIBRARIES = ("faust", "redis", "aiokafka", "mode", "aiohttp", "uvloop", "socket", "asyncio")
 
 
