@@ -68,6 +68,15 @@ def falls_below_at(
     if base >= threshold or not positive:
         return None
     high = _upper_bound(positive, threshold - base)
+    # In exact arithmetic the total is below the threshold at ``high``; in floating point a
+    # total within an ulp of it can round back up (a base a hair under the threshold):
+    # look further, where the terms have decayed enough for the sum to round below.
+    for _ in range(64):
+        if total_at(terms, high, base) < threshold:
+            break
+        high += high - after_ms
+    else:
+        return None
     if any(t.value < 0 for t in terms):
         step = max(1, min(t.half_life_ms for t in terms) // 4)
         while low + step < high and total_at(terms, low + step, base) >= threshold:
