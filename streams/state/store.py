@@ -38,7 +38,7 @@ from streams.state.codec import (
     unpack,
 )
 from streams.state.keys import Keys
-from streams.state.scripts import Client, Script, run_all
+from streams.state.scripts import Client, Script, raise_errors, run_all, run_commands
 
 DAY_S = 86_400
 #: Due entries read per bucket and timer round (the next round takes the rest).
@@ -76,13 +76,16 @@ class RedisStore:
     def buckets(self) -> int:
         return self.keys.buckets
 
+    async def _run(self, commands: Sequence[Sequence[Any]]) -> list[Any]:
+        """Commands in one round trip; the first error (e.g. Redis down) is raised."""
+        replies = await run_commands(self.client, commands)
+        raise_errors(replies)
+        return replies
+
     # ----------------------------------------------------------------- index
     async def read_keys(self, keys: Collection[str]) -> dict[str, KeyRead]:
         ordered = list(keys)
-        async with self.client.pipeline(transaction=False) as pipe:
-            for key in ordered:
-                pipe.get(self.keys.identity(key))
-            replies = await pipe.execute()
+        replies = await self._run([("GET", self.keys.identity(key)) for key in ordered])
         found = {}
         for key, reply in zip(ordered, replies, strict=True):
             raw = _bytes(reply)
@@ -100,10 +103,7 @@ class RedisStore:
     # --------------------------------------------------------------- buckets
     async def read_buckets(self, wants: Mapping[int, Wants]) -> dict[int, Bucket]:
         plans = {number: _Plan(self.keys, number, want) for number, want in wants.items()}
-        async with self.client.pipeline(transaction=False) as pipe:
-            for plan in plans.values():
-                pipe.mget(plan.keys)
-            replies = await pipe.execute()
+        replies = await self._run([("MGET", *plan.keys) for plan in plans.values()])
         return {
             number: plan.bucket([_bytes(v) for v in reply])
             for (number, plan), reply in zip(plans.items(), replies, strict=True)
@@ -180,43 +180,36 @@ class RedisStore:
         return encode_account(account), 0 if engaged else self.retention.cold_s
 
     async def forget_kept(self, kept: Sequence[tuple[int, str]]) -> None:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for number, fold_id in kept:
-                pipe.delete(self.keys.kept(number, fold_id))
-            await pipe.execute()
+        await self._run([("DEL", self.keys.kept(number, fold_id)) for number, fold_id in kept])
 
     async def due(
         self, buckets: Collection[int] | None, until_ms: int
     ) -> list[tuple[int, int, str]]:
         numbers = sorted(self.keys.all_buckets() if buckets is None else buckets)
-        async with self.client.pipeline(transaction=False) as pipe:
-            for number in numbers:
-                pipe.zrangebyscore(
-                    self.keys.due(number), "-inf", until_ms, start=0, num=DUE_LIMIT, withscores=True
-                )
-            replies = await pipe.execute()
+        window = ("-inf", until_ms, "WITHSCORES", "LIMIT", 0, DUE_LIMIT)
+        replies = await self._run([("ZRANGEBYSCORE", self.keys.due(n), *window) for n in numbers])
         return sorted(
-            (int(score), number, member.decode())
-            for number, found in zip(numbers, replies, strict=True)
-            for member, score in found
+            (int(float(score)), number, member.decode())
+            for number, flat in zip(numbers, replies, strict=True)
+            for member, score in zip(flat[::2], flat[1::2], strict=True)
         )
 
     # ----------------------------------------------------------------- outbox
     async def ack(self, emitted: Sequence[Emitted]) -> None:
-        if not emitted:
-            return
-        async with self.client.pipeline(transaction=False) as pipe:
-            for item in emitted:
-                pipe.xdel(self.keys.outbox(item.bucket), item.entry_id)
-            await pipe.execute()
+        if emitted:
+            await self._run(
+                [("XDEL", self.keys.outbox(item.bucket), item.entry_id) for item in emitted]
+            )
 
     async def unacked(self, older_than_ms: int) -> list[Emitted]:
         """Outbox entries written before ``older_than_ms`` (Redis time), never acked."""
         numbers = list(self.keys.all_buckets())
-        async with self.client.pipeline(transaction=False) as pipe:
-            for number in numbers:
-                pipe.xrange(self.keys.outbox(number), "-", f"{older_than_ms}", count=1000)
-            replies = await pipe.execute()
+        replies = await self._run(
+            [
+                ("XRANGE", self.keys.outbox(n), "-", f"{older_than_ms}", "COUNT", 1000)
+                for n in numbers
+            ]
+        )
         return [
             Emitted(TransitionData.model_validate_json(fields[b"r"]), number, entry_id.decode())
             for number, entries in zip(numbers, replies, strict=True)
