@@ -99,6 +99,8 @@ class Bucket:
     settled: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
     #: Hand-overs folded in here, (bucket they left, transfer id): dropped after the write.
     consumed: list[tuple[int, str]] = field(default_factory=list)
+    #: Staged leads applied here (lead id → email): their index keys must never expire.
+    staged: dict[str, str | None] = field(default_factory=dict)
     _transfers: int = 0
 
     @property

@@ -129,6 +129,8 @@ def _apply_lead_item(
     bucket.outbox += outcome.transitions
     bucket.touch_lead(lead, rules)
     bucket.touch_account(account, rules)
+    if lead.stage != "known" or lead.product_stage != "none":
+        bucket.staged[lead.lead_id] = lead.email
     return []
 
 

@@ -135,12 +135,19 @@ class KeyRecord:
     A key whose ``parent`` is ``None`` is a lead id (a root) and holds the lead's account
     facts, home generation and the sources not yet folded into its home; any other key
     points at the lead it belongs to (possibly through leads it was merged into since).
+
+    Keys expire when unused (a cold lead's index goes with its state): ``touched`` is
+    the event day (epoch days) of the newest signal that resolved through the key, and a
+    key is written again, its time to live renewed, once per newer day. A ``pinned`` key
+    never expires: a staged lead's id and email keys (``pin``).
     """
 
     parent: str | None = None
     facts: AccountFacts = AccountFacts()
     gen: int = 0
     pending: tuple[Source, ...] = ()
+    touched: int = 0
+    pinned: bool = False
 
     @property
     def is_lead(self) -> bool:
@@ -211,6 +218,14 @@ class IndexView:
         return key, record
 
 
+DAY_MS = 86_400_000
+
+
+def pin(record: KeyRecord) -> KeyRecord:
+    """``record``, never to expire (its lead reached a stage)."""
+    return record if record.pinned else replace(record, pinned=True)
+
+
 def needed_keys(signal: Signal) -> list[str]:
     return identity_keys(signal) + previous_keys(signal)
 
@@ -241,14 +256,21 @@ def plan(signal: Signal, view: IndexView, free_mail: frozenset[str], buckets: in
         gen += 1
     pending = [s for s in dict.fromkeys(pending) if s.lead_id != lead_id or s.bucket != (
         bucket_of(lead_id, facts.account, buckets))]  # fmt: skip
-    new_record = KeyRecord(None, facts, gen, tuple(pending))
+    day = signal.occurred_ms // DAY_MS
+    touched = max(record.touched, day)
+    new_record = KeyRecord(None, facts, gen, tuple(pending), touched, record.pinned)
     writes: dict[str, KeyRecord] = {}
     if new_record != current:
         writes[lead_id] = new_record
-    pointer = KeyRecord(parent=lead_id)
     for key in [*absorbed, *keys, *(k for k in previous_keys(signal) if found[k] is not None)]:
-        if key != lead_id and view.get(key) != pointer:
-            writes[key] = pointer
+        held = view.get(key)
+        if key == lead_id or (held is not None and held.parent == lead_id and held.touched >= day):
+            continue
+        writes[key] = KeyRecord(
+            parent=lead_id,
+            touched=max(day, held.touched if held else 0),
+            pinned=record.pinned or bool(held and held.pinned),
+        )
     view.written.update(writes)
     account = facts.account
     named = signal.account.id if signal.type == "group" else None

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from leadq.bucket import Bucket, Item, Redirect
 from leadq.bucket_ops import HandedOver, SourceStates, apply_item, fire_due, release
 from leadq.compiled import CompiledRules
-from leadq.identity import account_bucket, home_of
+from leadq.identity import account_bucket, home_of, pin
 from leadq.router import Router, StoreConflictError
 from leadq.state import AccountState, LeadState, Tombstone
-from leadq.store import Emitted, LeadRecord, StateStore, Wants
+from leadq.store import Emitted, KeyWrite, LeadRecord, StateStore, Wants
 from schemas.routed import Source
 from schemas.transition import TransitionData
 
@@ -45,6 +45,8 @@ class Outcome:
     handed_to: set[tuple[str, int]] = field(default_factory=set)
     #: Lead id → former places (lead id, bucket) folded in.
     settled: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
+    #: Staged leads (lead id → email) whose index keys must never expire.
+    staged: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def transitions(self) -> list[TransitionData]:
@@ -60,6 +62,7 @@ class Outcome:
         self.handed_to |= {(lead, number) for _, lead, number in bucket.handed_over}
         for lead_id, places in bucket.settled.items():
             self.settled.setdefault(lead_id, set()).update(places)
+        self.staged.update(bucket.staged)
         if bucket.held:
             marks = self.held.setdefault(bucket.number, {})
             for source, offset in bucket.watermark.items():
@@ -83,6 +86,8 @@ class Qualifier:
         self.store = store
         self.rules = rules
         self._router = Router(store, rules)
+        #: Leads whose index keys this process pinned (a cache: pinning is idempotent).
+        self._pinned: set[str] = set()
 
     def set_rules(self, rules: CompiledRules) -> None:
         """Use new rules from the next call on (hot reload)."""
@@ -132,6 +137,9 @@ class Qualifier:
             await self.release(outcome.handed_to, outcome)
         if outcome.settled:
             await self._router.settle(outcome.settled)
+        staged = {k: v for k, v in outcome.staged.items() if k not in self._pinned}
+        if staged:
+            await self._pin(staged)
         if outcome.held:
             await self._release_watermarks(outcome)
 
@@ -158,6 +166,21 @@ class Qualifier:
             await self.release(leads, outcome)
             await self._follow_up(outcome)
         return outcome
+
+    async def _pin(self, staged: dict[str, str | None]) -> None:
+        """Make a staged lead's id and email keys never expire (staged leads are kept)."""
+        keys = set(staged) | {f"e:{email}" for email in staged.values() if email}
+        while keys:
+            reads = await self.store.read_keys(keys)
+            writes = [
+                KeyWrite(key, pin(read.record), read.token)
+                for key, read in reads.items()
+                if read.record is not None and not read.record.pinned
+            ]
+            keys = await self.store.write_keys(writes) if writes else set()
+        if len(self._pinned) > 1_000_000:
+            self._pinned.clear()
+        self._pinned |= set(staged)
 
     async def _release_watermarks(self, outcome: Outcome) -> None:
         """Move watermarks held below items sent on elsewhere past them, now that those

@@ -258,35 +258,33 @@ def _fact_in(raw: Any) -> Fact | None:
 
 
 def encode_record(record: KeyRecord) -> bytes:
-    """A pointer is ``[parent]``; a lead ``[nil, group, domain, gen, pending]`` without
-    trailing defaults."""
-    if record.parent is not None:
-        return pack([record.parent])
+    """A pointer is ``[parent, touched, pinned]``; a lead ``[nil, touched, pinned, group,
+    domain, gen, pending]``; trailing defaults left out."""
     facts = record.facts
-    fields: list[Any] = [
-        None,
-        _fact_out(facts.group),
-        _fact_out(facts.domain),
-        record.gen,
-        [[s.lead_id, s.bucket, s.account_id] for s in record.pending],
-    ]
-    while len(fields) > 1 and fields[-1] in (None, 0, []):
+    fields: list[Any] = [record.parent, record.touched, record.pinned]
+    if record.parent is None:
+        fields += [
+            _fact_out(facts.group),
+            _fact_out(facts.domain),
+            record.gen,
+            [[s.lead_id, s.bucket, s.account_id] for s in record.pending],
+        ]
+    while len(fields) > 1 and fields[-1] in (None, 0, [], False):
         fields.pop()
     return pack(fields)
 
 
 def decode_record(raw: bytes) -> KeyRecord:
-    fields = unpack(raw)
-    if fields[0] is not None:
-        return KeyRecord(parent=fields[0])
-    fields += [None] * (5 - len(fields))
-    group, domain, gen, pending = fields[1:5]
+    fields = unpack(raw) + [None] * 7
+    parent, touched, pinned, group, domain, gen, pending = fields[:7]
     return KeyRecord(
-        parent=None,
+        parent=parent,
         facts=AccountFacts(_fact_in(group), _fact_in(domain)),
         gen=int(gen or 0),
         pending=tuple(
             Source(lead_id=lead, bucket=int(bucket), account_id=account)
             for lead, bucket, account in pending or []
         ),
+        touched=int(touched or 0),
+        pinned=bool(pinned),
     )

@@ -93,9 +93,13 @@ class RedisStore:
         return found
 
     async def write_keys(self, writes: Sequence[KeyWrite]) -> set[str]:
-        ttl = str(self.retention.cold_s)
+        cold = str(self.retention.cold_s)
         calls = [
-            ([self.keys.identity(w.key)], [w.token, encode_record(w.record), ttl]) for w in writes
+            (
+                [self.keys.identity(w.key)],
+                [w.token, encode_record(w.record), "0" if w.record.pinned else cold],
+            )
+            for w in writes
         ]
         replies = await run_all(self.client, self._cas, calls)
         return {w.key for w, written in zip(writes, replies, strict=True) if not written}
@@ -190,8 +194,8 @@ class RedisStore:
         replies = await self._run([("ZRANGEBYSCORE", self.keys.due(n), *window) for n in numbers])
         return sorted(
             (int(float(score)), number, member.decode())
-            for number, flat in zip(numbers, replies, strict=True)
-            for member, score in zip(flat[::2], flat[1::2], strict=True)
+            for number, reply in zip(numbers, replies, strict=True)
+            for member, score in _pairs(reply)
         )
 
     # ----------------------------------------------------------------- outbox
@@ -262,6 +266,13 @@ class _Plan:
             parked_leads=set(unpack(parked_index)) if parked_index else set(),
             watermark={k: int(v) for k, v in (unpack(watermark) if watermark else {}).items()},
         )
+
+
+def _pairs(reply: list[Any]) -> list[tuple[bytes, Any]]:
+    """(member, score) pairs of a ZRANGE... WITHSCORES reply, flat or already paired."""
+    if reply and isinstance(reply[0], list | tuple):
+        return [(member, score) for member, score in reply]
+    return list(zip(reply[::2], reply[1::2], strict=True))
 
 
 def _split(values: list[bytes | None], sizes: tuple[int, ...]) -> list[list[bytes | None]]:

@@ -48,7 +48,7 @@ from streams.state.codec import decode_lead
 from streams.state.connect import redis_client
 from streams.state.keys import Keys
 from streams.state.scripts import Client
-from streams.state.store import RedisStore
+from streams.state.store import RedisStore, Retention
 from tests.helpers import Outgoing, produce_records, wait_for
 
 
@@ -147,9 +147,15 @@ class StorePipeline:
     """The worker's pipeline on a Redis (``Router`` + ``Qualifier`` over ``RedisStore``),
     driven directly by a test, and the state it holds."""
 
-    def __init__(self, client: Client, rules: CompiledRules, keys: Keys | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        rules: CompiledRules,
+        keys: Keys | None = None,
+        retention: Retention | None = None,
+    ) -> None:
         self.client = client
-        self.store = RedisStore(client, keys)
+        self.store = RedisStore(client, keys, retention)
         self.router = Router(self.store, rules)
         self.qualifier = Qualifier(self.store, rules)
 
