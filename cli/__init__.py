@@ -18,6 +18,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "normalize",
     "replay",
+    "backfill",
     "rules",
     "dev",
     "demo",

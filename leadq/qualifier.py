@@ -82,9 +82,12 @@ Compute = Callable[[Bucket, SourceStates], None]
 class Qualifier:
     """Applies routed signals and fires decay timers through a ``StateStore``."""
 
-    def __init__(self, store: StateStore, rules: CompiledRules) -> None:
+    def __init__(self, store: StateStore, rules: CompiledRules, *, emit: bool = True) -> None:
         self.store = store
         self.rules = rules
+        #: Write transitions to the outbox (to be published); ``False`` for a backfill of
+        #: history, whose stage changes nobody should act on now (counted, not written).
+        self.emit = emit
         self._router = Router(store, rules)
         #: Leads whose index keys this process pinned (a cache: pinning is idempotent).
         self._pinned: set[str] = set()
@@ -213,6 +216,9 @@ class Qualifier:
             sources = await self._source_states(buckets.values(), wanted)
             for bucket in buckets.values():
                 compute(bucket, sources)
+                if not self.emit and bucket.outbox:
+                    bucket.count("unpublished", len(bucket.outbox))
+                    bucket.outbox.clear()
             committed = await self.store.commit([b for b in buckets.values() if b.changed])
             outcome.emitted += committed.emitted
             for number, bucket in buckets.items():
