@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from leadq.bucket import Bucket, Item, Redirect
-from leadq.bucket_ops import HandedOver, SourceStates, apply_item, fire_due, release
+from leadq.bucket_ops import HandedOver, SourceStates, apply_item, release
+from leadq.bucket_timers import fire_due
 from leadq.compiled import CompiledRules
 from leadq.identity import account_bucket, home_of, pin
+from leadq.phases import Pending, copy_wants, missing, schedule, waited_for, wants_of
 from leadq.router import Router, StoreConflictError
 from leadq.state import AccountState, LeadState, Tombstone
 from leadq.store import Emitted, KeyWrite, LeadRecord, StateStore, Wants
@@ -69,13 +71,6 @@ class Outcome:
                 marks[source] = max(offset, marks.get(source, -1))
 
 
-@dataclass(eq=False)
-class _Pending:
-    item: Item
-    bucket: int
-    position: int
-
-
 Compute = Callable[[Bucket, SourceStates], None]
 
 
@@ -101,11 +96,11 @@ class Qualifier:
         """Apply ``items``: each bucket sees its items in batch order; an item waiting for
         a hand-over requested earlier in the batch waits for the next phase."""
         outcome = Outcome()
-        pending = [_Pending(item, item.routed.bucket, i) for i, item in enumerate(items)]
+        pending = [Pending(item, item.routed.bucket, i) for i, item in enumerate(items)]
         for _ in range(MAX_HOPS * max(1, len(items))):
             if not pending:
                 break
-            now, later = _schedule(pending)
+            now, later = schedule(pending)
             redirected = await self._apply_phase(now, outcome)
             pending = sorted(later + redirected, key=lambda p: p.position)
         else:
@@ -113,23 +108,23 @@ class Qualifier:
         await self._follow_up(outcome)
         return outcome
 
-    async def _apply_phase(self, now: list[_Pending], outcome: Outcome) -> list[_Pending]:
-        by_bucket: dict[int, list[_Pending]] = {}
+    async def _apply_phase(self, now: list[Pending], outcome: Outcome) -> list[Pending]:
+        by_bucket: dict[int, list[Pending]] = {}
         for pending in now:
             by_bucket.setdefault(pending.bucket, []).append(pending)
-        wants = {number: _wants(items) for number, items in by_bucket.items()}
+        wants = {number: wants_of(items) for number, items in by_bucket.items()}
         waits = {
             number: {s for p in items for s in p.item.routed.sources if s.bucket != number}
             for number, items in by_bucket.items()
         }
-        redirected: dict[int, list[_Pending]] = {}
+        redirected: dict[int, list[Pending]] = {}
 
         def compute(bucket: Bucket, sources: SourceStates) -> None:
             found = redirected[bucket.number] = []
             for pending in by_bucket[bucket.number]:
                 sent = apply_item(bucket, pending.item, sources, self.rules)
                 if isinstance(sent, Redirect):
-                    found.append(_Pending(sent.item, sent.bucket, pending.position))
+                    found.append(Pending(sent.item, sent.bucket, pending.position))
 
         await self._transact(wants, compute, outcome, waits)
         return [p for items in redirected.values() for p in items]
@@ -236,12 +231,12 @@ class Qualifier:
     async def _load(self, wants: dict[int, Wants]) -> dict[int, Bucket]:
         """Read the buckets, again with more where what was read names more (a lead's
         account, a kept hand-over), until each snapshot has everything it refers to."""
-        wants = {number: _copy(w) for number, w in wants.items()}
+        wants = {number: copy_wants(w) for number, w in wants.items()}
         buckets = await self.store.read_buckets(wants)
         for _ in range(MAX_HOPS):
             incomplete = {}
             for number, bucket in buckets.items():
-                extra = _missing(bucket)
+                extra = missing(bucket)
                 if extra.leads or extra.accounts or extra.kept:
                     wants[number].add(extra)
                     incomplete[number] = wants[number]
@@ -254,7 +249,7 @@ class Qualifier:
         """What the former places (in other buckets) of the items at hand are now."""
         wanted = set(wanted)
         for bucket in buckets:
-            wanted.update(_waited_for(bucket))
+            wanted.update(waited_for(bucket))
         if not wanted:
             return {}
         by_bucket: dict[int, Wants] = {}
@@ -318,73 +313,6 @@ class Qualifier:
         number = account_bucket(account_id, self.store.buckets)
         buckets = await self.store.read_buckets({number: Wants(accounts={account_id})})
         return buckets[number].account(account_id)
-
-
-def _copy(wants: Wants) -> Wants:
-    return Wants(set(wants.leads), set(wants.accounts), set(wants.kept))
-
-
-def _wants(items: list[_Pending]) -> Wants:
-    wants = Wants()
-    for pending in items:
-        routed = pending.item.routed
-        if routed.lead_id is not None:
-            wants.leads.add(routed.lead_id)
-        if routed.account_id is not None:
-            wants.accounts.add(routed.account_id)
-        for source in routed.sources:
-            if source.bucket == pending.bucket:
-                wants.leads.add(source.lead_id)
-                if source.account_id is not None:
-                    wants.accounts.add(source.account_id)
-    return wants
-
-
-def _missing(bucket: Bucket) -> Wants:
-    """What ``bucket`` refers to but was not read: a live lead's account, a tombstone's
-    kept hand-over, the leads and accounts parked items name."""
-    extra = Wants()
-    for state in bucket.leads.values():
-        if isinstance(state, LeadState):
-            if state.account_id and state.account_id not in bucket.accounts:
-                extra.accounts.add(state.account_id)
-        elif isinstance(state, Tombstone) and state.kept and state.fold_id not in bucket.kept:
-            extra.kept.add(state.fold_id)
-    for items in bucket.parked.values():
-        for item in items:
-            extra.add(_wants([_Pending(item, bucket.number, 0)]))
-    extra.leads -= set(bucket.leads)
-    extra.accounts -= set(bucket.accounts)
-    return extra
-
-
-def _waited_for(bucket: Bucket) -> Iterable[Source]:
-    """Former places in other buckets that the bucket's parked items name."""
-    for items in bucket.parked.values():
-        for item in items:
-            yield from (s for s in item.routed.sources if s.bucket != bucket.number)
-
-
-def _schedule(pending: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
-    """Split ``pending`` (in batch order) into (items to apply now, items for a later
-    phase): an item that names a former place whose hand-over request comes earlier in
-    this phase waits for the next phase (so it finds the hand-over done instead of
-    parking), and so does every later item of its bucket. The first item never waits."""
-    now: list[_Pending] = []
-    later: list[_Pending] = []
-    requested: set[tuple[str, int]] = set()
-    blocked: set[int] = set()
-    for entry in pending:
-        routed = entry.item.routed
-        waits = any((s.lead_id, s.bucket) in requested for s in routed.sources)
-        if now and (entry.bucket in blocked or waits):
-            later.append(entry)
-            blocked.add(entry.bucket)
-            continue
-        if routed.hand_over_to is not None and routed.lead_id is not None:
-            requested.add((routed.lead_id, entry.bucket))
-        now.append(entry)
-    return now, later
 
 
 async def _find_lead(store: StateStore, key: str) -> tuple[str, int, str | None] | None:
