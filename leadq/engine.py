@@ -5,6 +5,11 @@ lead's and its account's state, one signal yields their new states and the expla
 transitions it causes. Contract:
 
 - A repeated ``event_id`` within the dedupe window changes nothing (``duplicate``).
+  What is remembered for that costs bytes per event for months, so only events whose
+  repetition could change something are kept that long (one that scored under a rule
+  without a cap, or was not awarded under a cap, or was displaced from one, and CRM
+  verdicts); an event awarded under its caps is remembered by its awards; any other
+  event (it changes nothing when applied again) for a day (``leadq.state.RECENT_MS``).
 - Decay-driven moves due at or before the event's time fire first, at their own times,
   exactly as the stream's timer would have fired them.
 - An event older than the late-event horizon (90 days by default) behind the lead's
@@ -22,7 +27,7 @@ from typing import Literal
 
 from leadq.compiled import CompiledRules
 from leadq.explain import trim
-from leadq.intent import apply_match, match_intent, prune_caps
+from leadq.intent import Match, apply_match, match_intent, prune_caps
 from leadq.profile import build_profile
 from leadq.profile_model import Profile
 from leadq.stages import (
@@ -34,7 +39,15 @@ from leadq.stages import (
     fire_lead_decay,
     lead_due,
 )
-from leadq.state import AccountState, LeadState, Member, event_digest, later, merge_traits
+from leadq.state import (
+    RECENT_MS,
+    AccountState,
+    LeadState,
+    Member,
+    event_digest,
+    later,
+    merge_traits,
+)
 from leadq.transitions import Move, account_transition, lead_transition
 from schemas.signal import Signal
 from schemas.transition import TransitionData
@@ -85,16 +98,20 @@ def apply_in_place(
     lead = lead if lead is not None else LeadState(lead_id=lead_id or "")
     at_ms = signal.occurred_ms
     digest = event_digest(signal.event_id)
-    if digest in lead.seen:
+    matches = match_intent(signal, rules)
+    if digest in lead.seen or digest in lead.recent or _awarded(lead, matches, at_ms, digest):
         return Outcome(lead, account, (), "duplicate")
     transitions = list(fire_due(lead, account, at_ms, rules))
     if lead.latest_ms is not None and at_ms < lead.latest_ms - rules.late_horizon_ms:
-        _remember(lead, digest, at_ms, rules)
+        # Not scored, and applying it again would not be either: nothing to remember.
         return Outcome(lead, account, tuple(transitions), "too_late")
-    _remember(lead, digest, at_ms, rules)
     cool_down(lead, later(lead.latest_ms, at_ms), rules)
     _absorb_facts(lead, account, signal, rules)
-    hand_raises, engaged = _score_intent(lead, account, signal, rules)
+    hand_raises, engaged = _score_intent(lead, account, signal, matches, rules)
+    lasting = signal.channel == "crm" or (
+        bool(matches) and not _awarded(lead, matches, at_ms, digest, every=True)
+    )
+    _remember(lead, digest, at_ms, rules, lasting=lasting)
     profile = _refresh(lead, account, at_ms if engaged else None, rules)
     moves = evaluate_lead(lead, profile, signal, hand_raises, engaged, rules)
     transitions += [lead_transition(m, lead, account, profile, rules) for m in moves]
@@ -168,13 +185,33 @@ def _account_facts(account: AccountState, signal: Signal) -> None:
     account.set_domain(signal.account.domain, at_ms)
 
 
-def _remember(lead: LeadState, digest: int, at_ms: int, rules: CompiledRules) -> None:
-    """Record the event for de-duplication and forget events past the dedupe window."""
-    lead.seen[digest] = at_ms
+def _awarded(
+    lead: LeadState, matches: list[Match], at_ms: int, digest: int, *, every: bool = False
+) -> bool:
+    """Whether a capped rule awarded this event (``every``: each matched rule did)."""
+    held = (
+        m.compiled.cap_per_ms is not None
+        and any(
+            award[1] == digest
+            for award in lead.caps.get(m.rule_id, {}).get(at_ms // m.compiled.cap_per_ms, [])
+        )
+        for m in matches
+    )
+    return all(held) if every else any(held)
+
+
+def _remember(
+    lead: LeadState, digest: int, at_ms: int, rules: CompiledRules, *, lasting: bool
+) -> None:
+    """Record the event for de-duplication (for the dedupe window when ``lasting``, else
+    for a day) and forget what fell out of either window."""
+    (lead.seen if lasting else lead.recent)[digest] = at_ms
     newest = later(lead.latest_ms, at_ms)
-    oldest = newest - rules.dedupe_window_ms
-    if len(lead.seen) > 1 and min(lead.seen.values()) < oldest:
-        lead.seen = {e: t for e, t in lead.seen.items() if t >= oldest}
+    for window, name in ((rules.dedupe_window_ms, "seen"), (RECENT_MS, "recent")):
+        held: dict[int, int] = getattr(lead, name)
+        oldest = newest - window
+        if held and min(held.values()) < oldest:
+            setattr(lead, name, {e: t for e, t in held.items() if t >= oldest})
 
 
 def _absorb_facts(
@@ -198,10 +235,13 @@ def _absorb_facts(
 
 
 def _score_intent(
-    lead: LeadState, account: AccountState | None, signal: Signal, rules: CompiledRules
+    lead: LeadState,
+    account: AccountState | None,
+    signal: Signal,
+    matches: list[Match],
+    rules: CompiledRules,
 ) -> tuple[set[str], bool]:
     """Score every matching intent rule; returns (matched rule ids, engaged?)."""
-    matches = match_intent(signal, rules)
     for match in matches:
         apply_match(lead, account, match, signal, rules)
     # Engagement counts matching events before caps, so it does not depend on which

@@ -123,6 +123,8 @@ def _credit(
         if account is not None:
             account.contributions.append(entry)
     else:
+        # No longer held by the cap: remembered as seen, so a repetition stays a no-op.
+        lead.seen[digest] = at_ms
         forget(lead.contributions, {(match.rule_id, digest)})
         if account is not None:
             forget(account.contributions, {(match.rule_id, digest)})

@@ -56,6 +56,7 @@ def merge_leads(
         if account is not None:
             add_points(account.intent, category, -points, at_ms, rules)
         dropped.add((rule_id, digest))
+        lead.seen[digest] = at_ms  # no longer held by the cap (see leadq.intent)
     forget(lead.contributions, dropped)
     if account is not None:
         forget(account.contributions, dropped)
@@ -73,6 +74,7 @@ def _merge_facts(lead: LeadState, absorbed: LeadState) -> None:
         if name not in lead.traits or newer((value, at_ms), lead.traits[name]):
             lead.traits[name] = (value, at_ms)
     lead.seen.update(absorbed.seen)
+    lead.recent.update(absorbed.recent)
     lead.latest_ms = _max(lead.latest_ms, absorbed.latest_ms)
     lead.last_engaged_ms = _max(lead.last_engaged_ms, absorbed.last_engaged_ms)
     if absorbed.email_ms is not None:

@@ -69,8 +69,11 @@ class LeadState:
     #: trait name → (value, event time it was set at); newer event time wins.
     traits: dict[str, tuple[Any, int]] = field(default_factory=dict)
     #: event id digest (``event_digest``) → event time, for de-duplication within the
-    #: dedupe window; 8 bytes per event instead of the id, kept as long as the horizon.
+    #: dedupe window; 8 bytes per event instead of the id. Only events whose repetition
+    #: could change something (see ``leadq.engine``); ``recent`` holds the others for a
+    #: day, and cap awards name the events they hold.
     seen: dict[int, int] = field(default_factory=dict)
+    recent: dict[int, int] = field(default_factory=dict)
     last_engaged_ms: int | None = None
     #: Set when sales recycled the lead: it must cool below the MQL exit before it can
     #: become an MQL again.
@@ -90,8 +93,17 @@ class LeadState:
         return {name: value for name, (value, _) in self.traits.items()}
 
     def has_seen(self, event_id: str) -> bool:
-        """Whether an event with this id was applied (within the dedupe window)."""
-        return event_digest(event_id) in self.seen
+        """Whether an event with this id was applied (and is still remembered: a day for
+        events that change nothing when repeated, the dedupe window for the others)."""
+        digest = event_digest(event_id)
+        if digest in self.seen or digest in self.recent:
+            return True
+        return any(
+            award[1] == digest
+            for buckets in self.caps.values()
+            for awards in buckets.values()
+            for award in awards
+        )
 
     def set_email(self, email: str | None, at_ms: int) -> None:
         """Take ``email`` unless a newer event set another (ties: the larger address)."""
@@ -147,6 +159,11 @@ class AccountState:
 def later(current: int | None, at_ms: int) -> int:
     """The later of an optional time and a time (``None`` means never; 0 is a time)."""
     return at_ms if current is None else max(current, at_ms)
+
+
+#: How long an event whose repetition changes nothing is remembered (for a re-delivery
+#: to be reported as a duplicate, and tests to tell it was applied).
+RECENT_MS = 86_400_000
 
 
 def event_digest(event_id: str) -> int:
