@@ -22,6 +22,7 @@ transitions it causes. Contract:
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -106,13 +107,14 @@ def apply_in_place(
         # Not scored, and applying it again would not be either: nothing to remember.
         return Outcome(lead, account, tuple(transitions), "too_late")
     cool_down(lead, later(lead.latest_ms, at_ms), rules)
+    brings_facts = _brings_facts(signal, lead, rules)
     _absorb_facts(lead, account, signal, rules)
     hand_raises, engaged = _score_intent(lead, account, signal, matches, rules)
     lasting = signal.channel == "crm" or (
         bool(matches) and not _awarded(lead, matches, at_ms, digest, every=True)
     )
     _remember(lead, digest, at_ms, rules, lasting=lasting)
-    profile = _refresh(lead, account, at_ms if engaged else None, rules)
+    profile = _refresh(lead, account, at_ms if engaged else None, rules, brings_facts)
     moves = evaluate_lead(lead, profile, signal, hand_raises, engaged, rules)
     transitions += [lead_transition(m, lead, account, profile, rules) for m in moves]
     if account is not None:
@@ -180,9 +182,12 @@ def _account_facts(account: AccountState, signal: Signal) -> None:
     if signal.account.id != account.account_id:
         return
     at_ms = signal.occurred_ms
-    if signal.type == "group":
+    if signal.type == "group" and signal.traits:
         merge_traits(account.traits, signal.traits, at_ms)
-    account.set_domain(signal.account.domain, at_ms)
+        account.rev += 1
+    if signal.account.domain is not None:
+        account.set_domain(signal.account.domain, at_ms)
+        account.rev += 1
 
 
 def _awarded(
@@ -250,12 +255,36 @@ def _score_intent(
     return {m.rule_id for m in matches}, engaged
 
 
+def profile_basis(account: AccountState | None, rules: CompiledRules) -> int:
+    """What a lead's profile depends on besides its own facts: its account (id and facts
+    revision) and the rules."""
+    owner = f"{account.account_id}:{account.rev}" if account is not None else ""
+    return zlib.crc32(f"{owner}|{rules.version}".encode()) or 1
+
+
+def _brings_facts(signal: Signal, lead: LeadState, rules: CompiledRules) -> bool:
+    """Whether the signal may change what the lead's profile reads (traits, answers,
+    email, the account's firmographics)."""
+    if signal.traits or signal.type == "group":
+        return True
+    if signal.identity.email is not None and signal.identity.email != lead.email:
+        return True
+    return any(answer.field in signal.properties for answer in rules.rules.answers)
+
+
 def _refresh(
-    lead: LeadState, account: AccountState | None, engaged_ms: int | None, rules: CompiledRules
+    lead: LeadState,
+    account: AccountState | None,
+    engaged_ms: int | None,
+    rules: CompiledRules,
+    brings_facts: bool,
 ) -> Profile:
-    """Recompute the profile, record engagement and persona, trim explanations and caps."""
-    profile = build_profile(lead, account, rules)
-    lead.profile = profile
+    """Recompute the profile if its inputs may have changed (else reuse it), record
+    engagement and persona, trim explanations and caps."""
+    basis = profile_basis(account, rules)
+    if lead.profile is None or brings_facts or lead.profile_basis != basis:
+        lead.profile, lead.profile_basis = build_profile(lead, account, rules), basis
+    profile = lead.profile
     newest = later(lead.latest_ms, 0)
     if engaged_ms is not None:
         lead.last_engaged_ms = later(lead.last_engaged_ms, engaged_ms)

@@ -88,6 +88,7 @@ def _merge_facts(lead: LeadState, absorbed: LeadState) -> None:
         lead.product_stage = "pql"
     lead.cooldown = lead.cooldown or absorbed.cooldown
     lead.profile = lead.profile or absorbed.profile
+    lead.profile_basis = 0  # its facts changed: the profile is computed again
 
 
 def _max(a: int | None, b: int | None) -> int | None:

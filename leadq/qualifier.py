@@ -49,6 +49,8 @@ class Outcome:
     settled: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
     #: Staged leads (lead id → email) whose index keys must never expire.
     staged: dict[str, str | None] = field(default_factory=dict)
+    #: Per bucket written in this call: the leads with parked items after the write.
+    parked: dict[int, set[str]] = field(default_factory=dict)
 
     @property
     def transitions(self) -> list[TransitionData]:
@@ -65,6 +67,7 @@ class Outcome:
         for lead_id, places in bucket.settled.items():
             self.settled.setdefault(lead_id, set()).update(places)
         self.staged.update(bucket.staged)
+        self.parked[bucket.number] = set(bucket.parked_leads)
         if bucket.held:
             marks = self.held.setdefault(bucket.number, {})
             for source, offset in bucket.watermark.items():
@@ -131,8 +134,14 @@ class Qualifier:
 
     async def _follow_up(self, outcome: Outcome) -> None:
         """Release what waited for the hand-overs made, then tidy up (see module doc)."""
-        if outcome.handed_to:
-            await self.release(outcome.handed_to, outcome)
+        # A place this call wrote last knows whether anything waits there; others are read.
+        targets = {
+            (lead, number)
+            for lead, number in outcome.handed_to
+            if number not in outcome.parked or lead in outcome.parked[number]
+        }
+        if targets:
+            await self.release(targets, outcome)
         if outcome.settled:
             await self._router.settle(outcome.settled)
         staged = {k: v for k, v in outcome.staged.items() if k not in self._pinned}

@@ -81,6 +81,10 @@ class LeadState:
     #: The profile as of the lead's last applied event: decay-driven moves and due times
     #: use it, so they depend only on the lead's own history.
     profile: Profile | None = None
+    #: What the profile was computed from (``leadq.engine.profile_basis``: the account
+    #: and its facts revision, the rules): it is computed again when that changes or an
+    #: event brings facts, and otherwise reused.
+    profile_basis: int = 0
     #: Digests of the ids of the state transfers folded into this lead (``leadq.bucket``),
     #: newest last: a transfer applied again (a crash before its source was cleaned up)
     #: is skipped.
@@ -136,6 +140,9 @@ class AccountState:
     domain: str | None = None
     #: Event time the domain was set at (the newest group call naming one wins).
     domain_ms: int | None = None
+    #: Bumped whenever its firmographics or domain may have changed (members' profiles,
+    #: which read them, are then computed again).
+    rev: int = 0
     stage: str = "unengaged"
     stage_since_ms: int | None = None
     latest_ms: int | None = None

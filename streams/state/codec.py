@@ -134,8 +134,9 @@ def encode_lead(lead: LeadState) -> bytes:
         "cd": True if lead.cooldown else None,
         "pf": _profile_out(lead.profile) if lead.profile else None,
         "fo": lead.folded,
+        "pb": lead.profile_basis,
     }
-    return deflate(_compact(blob, {"g": 0, "st": "known", "ps": "none"}))
+    return deflate(_compact(blob, {"g": 0, "st": "known", "ps": "none", "pb": 0}))
 
 
 def decode_lead(lead_id: str, raw: bytes) -> LeadState | Tombstone:
@@ -172,6 +173,7 @@ def decode_lead(lead_id: str, raw: bytes) -> LeadState | Tombstone:
         cooldown=bool(blob.get("cd")),
         profile=_profile_in(blob.get("pf")),
         folded=[int(f) for f in blob.get("fo") or []],
+        profile_basis=int(blob.get("pb", 0)),
     )
 
 
@@ -228,6 +230,7 @@ def encode_account(account: AccountState) -> bytes:
         "lt": account.latest_ms,
         "dom": account.domain,
         "dms": _rel(account.domain_ms, base),
+        "rv": account.rev,
         "it": _intent_out(account.intent, base),
         "co": [
             [c.rule_id, c.event_id, c.category, c.points, c.earned_ms - base, c.lead_id]
@@ -236,7 +239,7 @@ def encode_account(account: AccountState) -> bytes:
         "tr": {n: [v, t - base] for n, (v, t) in account.traits.items()},
         "mb": {lead: _member_out(m, base) for lead, m in account.members.items()},
     }
-    return deflate(_compact(blob, {"st": "unengaged"}))
+    return deflate(_compact(blob, {"st": "unengaged", "rv": 0}))
 
 
 def _member_out(member: Member, base: int) -> list[Any]:
@@ -251,6 +254,7 @@ def decode_account(account_id: str, raw: bytes) -> AccountState:
         account_id=account_id,
         domain=blob.get("dom"),
         domain_ms=_abs(blob.get("dms"), base),
+        rev=int(blob.get("rv", 0)),
         stage=blob.get("st", "unengaged"),
         stage_since_ms=_abs(blob.get("ss"), base),
         latest_ms=blob.get("lt"),
