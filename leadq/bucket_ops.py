@@ -76,7 +76,7 @@ def apply_item(
         return _redirect(bucket, item, found)
     waiting = bucket.parked.get(routed.lead_id, [])
     _run(bucket, routed.lead_id, [*waiting, item], sources, rules)
-    if item in bucket.parked.get(routed.lead_id, ()):
+    if any(waiting is item for waiting in bucket.parked.get(routed.lead_id, ())):
         bucket.count("parked")
     return None
 

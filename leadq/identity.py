@@ -137,8 +137,9 @@ class KeyRecord:
     points at the lead it belongs to (possibly through leads it was merged into since).
 
     Keys expire when unused (a cold lead's index goes with its state): ``touched`` is
-    the event day (epoch days) of the newest signal that resolved through the key, and a
-    key is written again, its time to live renewed, once per newer day. A ``pinned`` key
+    the event-time month (``TOUCH_MS`` periods since the epoch) of the newest signal
+    that resolved through the key, and a key is written again, its time to live renewed,
+    once per newer month (the time to live, 180 days by default, is far longer). A ``pinned`` key
     never expires: a staged lead's id and email keys (``pin``).
     """
 
@@ -218,7 +219,8 @@ class IndexView:
         return key, record
 
 
-DAY_MS = 86_400_000
+#: How often an identity key in use has its time to live renewed (event time).
+TOUCH_MS = 30 * 86_400_000
 
 
 def pin(record: KeyRecord) -> KeyRecord:
@@ -256,7 +258,7 @@ def plan(signal: Signal, view: IndexView, free_mail: frozenset[str], buckets: in
         gen += 1
     pending = [s for s in dict.fromkeys(pending) if s.lead_id != lead_id or s.bucket != (
         bucket_of(lead_id, facts.account, buckets))]  # fmt: skip
-    day = signal.occurred_ms // DAY_MS
+    day = signal.occurred_ms // TOUCH_MS
     touched = max(record.touched, day)
     new_record = KeyRecord(None, facts, gen, tuple(pending), touched, record.pinned)
     writes: dict[str, KeyRecord] = {}
