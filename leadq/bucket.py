@@ -185,7 +185,7 @@ class Bucket:
             return False
         return item.offset <= self.watermark.get(item.source, -1)
 
-    def next_fold_id(self, lead_id: str) -> str:
-        """A transfer id unique to this bucket, version and hand-over: ``b:v:n:<lead id>``."""
+    def next_fold_id(self) -> str:
+        """A transfer id unique to this bucket, its version and the hand-over: ``b.v.n``."""
         self._transfers += 1
-        return f"{self.number}:{self.version}:{self._transfers}:{lead_id}"
+        return f"{self.number}.{self.version}.{self._transfers}"

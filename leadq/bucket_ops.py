@@ -261,7 +261,7 @@ def hand_over(
         return HandedOver(found, kept, bucket.number)
     state = found if isinstance(found, LeadState) else None
     parked = tuple(bucket.parked.get(lead_id, []))
-    fold_id = bucket.next_fold_id(lead_id)
+    fold_id = bucket.next_fold_id()
     local = target.bucket == bucket.number
     keep = (state is not None or bool(parked)) and not local
     tombstone = Tombstone(target.lead_id, target.bucket, target.account_id, gen, fold_id, keep)

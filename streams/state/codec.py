@@ -206,13 +206,14 @@ def decode_items(raw: bytes) -> list[Item]:
 
 
 def encode_kept(kept: Kept) -> bytes:
-    """What a hand-over left with: the lead's blob (or nil) and its parked items."""
+    """What a hand-over left with: the lead's id and blob (or nil) and its parked items."""
+    lead_id = kept.state.lead_id if kept.state is not None else None
     state = encode_lead(kept.state) if kept.state is not None else None
-    return pack([state, encode_items(kept.parked) if kept.parked else None])
+    return pack([lead_id, state, encode_items(kept.parked) if kept.parked else None])
 
 
-def decode_kept(lead_id: str, raw: bytes) -> Kept:
-    state, parked = unpack(raw)
+def decode_kept(raw: bytes) -> Kept:
+    lead_id, state, parked = unpack(raw)
     lead = decode_lead(lead_id, state) if state is not None else None
     return Kept(
         lead if isinstance(lead, LeadState) else None,

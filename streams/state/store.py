@@ -255,7 +255,7 @@ class _Plan:
                 for account_id, raw in zip(self.accounts, accounts, strict=True)
             },
             kept={
-                fold_id: decode_kept(fold_id.split(":", 3)[3], raw) if raw else None
+                fold_id: decode_kept(raw) if raw else None
                 for fold_id, raw in zip(self.kept, kept, strict=True)
             },
             parked={
