@@ -107,8 +107,7 @@ def apply_in_place(
         # Not scored, and applying it again would not be either: nothing to remember.
         return Outcome(lead, account, tuple(transitions), "too_late")
     cool_down(lead, later(lead.latest_ms, at_ms), rules)
-    brings_facts = _brings_facts(signal, lead, rules)
-    _absorb_facts(lead, account, signal, rules)
+    brings_facts = _absorb_facts(lead, account, signal, rules)
     hand_raises, engaged = _score_intent(lead, account, signal, matches, rules)
     lasting = signal.channel == "crm" or (
         bool(matches) and not _awarded(lead, matches, at_ms, digest, every=True)
@@ -182,11 +181,13 @@ def _account_facts(account: AccountState, signal: Signal) -> None:
     if signal.account.id != account.account_id:
         return
     at_ms = signal.occurred_ms
-    if signal.type == "group" and signal.traits:
-        merge_traits(account.traits, signal.traits, at_ms)
+    # The revision tells leads' cached profiles that what they read changed: only a
+    # changed value counts (a newer event repeating a value changes no profile).
+    if signal.type == "group" and merge_traits(account.traits, signal.traits, at_ms):
         account.rev += 1
-    if signal.account.domain is not None:
-        account.set_domain(signal.account.domain, at_ms)
+    domain = account.domain
+    account.set_domain(signal.account.domain, at_ms)
+    if account.domain != domain:
         account.rev += 1
 
 
@@ -221,22 +222,29 @@ def _remember(
 
 def _absorb_facts(
     lead: LeadState, account: AccountState | None, signal: Signal, rules: CompiledRules
-) -> None:
-    """Identity, traits, answers and event times carried by the signal."""
+) -> bool:
+    """Identity, traits, answers and event times carried by the signal; returns whether
+    a value the lead's profile reads changed (its traits, answers or email)."""
     at_ms = signal.occurred_ms
+    email = lead.email
     lead.set_email(signal.identity.email, at_ms)
-    answer_fields = {a.field for a in rules.rules.answers}
-    answers = {k: v for k, v in signal.properties.items() if k in answer_fields}
+    changed = lead.email != email
+    answer_fields = rules.answer_fields
+    answers = (
+        {k: v for k, v in signal.properties.items() if k in answer_fields} if answer_fields else {}
+    )
     if account is not None:
         _account_facts(account, signal)
-    if signal.type != "group":
-        merge_traits(lead.traits, signal.traits, at_ms)
-    merge_traits(lead.traits, answers, at_ms)
+    if signal.type != "group" and merge_traits(lead.traits, signal.traits, at_ms):
+        changed = True
+    if answers and merge_traits(lead.traits, answers, at_ms):
+        changed = True
     lead.latest_ms = later(lead.latest_ms, at_ms)
     if account is not None:
         lead.account_id = account.account_id
         account.latest_ms = later(account.latest_ms, at_ms)
         account.members.setdefault(lead.lead_id, Member(persona=rules.rules.default_persona))
+    return changed
 
 
 def _score_intent(
@@ -260,16 +268,6 @@ def profile_basis(account: AccountState | None, rules: CompiledRules) -> int:
     revision) and the rules."""
     owner = f"{account.account_id}:{account.rev}" if account is not None else ""
     return zlib.crc32(f"{owner}|{rules.version}".encode()) or 1
-
-
-def _brings_facts(signal: Signal, lead: LeadState, rules: CompiledRules) -> bool:
-    """Whether the signal may change what the lead's profile reads (traits, answers,
-    email, the account's firmographics)."""
-    if signal.traits or signal.type == "group":
-        return True
-    if signal.identity.email is not None and signal.identity.email != lead.email:
-        return True
-    return any(answer.field in signal.properties for answer in rules.rules.answers)
 
 
 def _refresh(

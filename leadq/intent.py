@@ -49,11 +49,17 @@ def event_subject(signal: Signal) -> dict[str, Any]:
 
 def match_intent(signal: Signal, rules: CompiledRules) -> list[Match]:
     """Every intent rule the signal satisfies; machine activity only where allowed."""
+    candidates = rules.intent_for[(signal.channel, signal.type)]
+    if not candidates:
+        return []
+    name, bot = signal.name.casefold(), signal.is_bot
     subject = event_subject(signal)
     return [
         Match(c, c.rule.category or signal.channel)
-        for c in rules.intent
-        if (c.rule.count_bots or not signal.is_bot) and c.matches(subject)
+        for c in candidates
+        if (c.names is None or name in c.names)
+        and (c.rule.count_bots or not bot)
+        and c.matches(subject)
     ]
 
 

@@ -188,12 +188,16 @@ def newer(candidate: tuple[Any, int], current: tuple[Any, int | None]) -> bool:
     return value != held and repr(value) > repr(held)
 
 
-def merge_traits(traits: dict[str, tuple[Any, int]], new: dict[str, Any], at_ms: int) -> None:
+def merge_traits(traits: dict[str, tuple[Any, int]], new: dict[str, Any], at_ms: int) -> bool:
     """Set each new trait unless a newer event already set it (order-independent, see
-    :func:`newer`). ``None`` carries no information and is skipped."""
+    :func:`newer`). ``None`` carries no information and is skipped. Returns whether a
+    trait's value changed (not only the time it was last seen)."""
+    changed = False
     for name, value in new.items():
         if value is None:
             continue
         current = traits.get(name)
         if current is None or newer((value, at_ms), current):
+            changed = changed or current is None or current[0] != value
             traits[name] = (value, at_ms)
+    return changed

@@ -23,7 +23,8 @@ DEFAULT_ENGAGED_WINDOW_MS = 30 * 86_400_000
 def category_terms(terms: dict[str, Decayed], categories: tuple[str, ...] = ()) -> list[Decayed]:
     """The terms of ``categories`` (all if empty), in sorted category order.
 
-    Sorted so the sum's floating-point rounding is the same in the Lua fast path.
+    Sorted so the sum's floating-point rounding does not depend on the order the
+    categories were first scored in.
     """
     return [terms[c] for c in sorted(terms) if not categories or c in categories]
 

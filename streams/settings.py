@@ -16,8 +16,10 @@ Environment variables (defaults in brackets):
 - ``LEADQ_APP_ID`` [``leadq``]: Faust app id, also the Kafka consumer group.
 - ``LEADQ_WEB_HOST`` [``127.0.0.1``] / ``LEADQ_WEB_PORT`` [6066]: the worker's web server.
 - ``LEADQ_BROKER_SESSION_TIMEOUT_S`` [8.0], ``LEADQ_BROKER_HEARTBEAT_INTERVAL_S`` [2.0].
-- ``LEADQ_BATCH_SIZE`` [1000]: most records a lane handles in one call (a fetch that
-  returned more is cut into batches of this size; a lane never waits to fill one).
+- ``LEADQ_BATCH_SIZE`` [4000]: most records a lane handles in one call (a fetch that
+  returned more is cut into batches of this size; a lane never waits to fill one, so
+  only a backlog makes batches this large: each bucket is then read and written once
+  for many events; a batch in hand delays a rebalance by about a second).
 - ``LEADQ_COLD_LEAD_TTL_DAYS`` [180]: days without an event after which a lead that was
   never staged (and an account never engaged) is dropped from Redis.
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
@@ -133,7 +135,7 @@ class Settings(BaseSettings):
     #: Largest record a worker produces; above Faust's ~1 MB so an oversized inbound
     #: event the broker accepted can be dead-lettered whole (else it goes truncated).
     producer_max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    batch_size: int = Field(default=1000, ge=1)
+    batch_size: int = Field(default=4000, ge=1)
     #: A lead never staged (and an account never engaged) is dropped from Redis after
     #: this many days without an event; staged leads are kept.
     cold_lead_ttl_days: float = Field(default=180.0, gt=0)
