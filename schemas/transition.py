@@ -85,6 +85,10 @@ class TransitionData(Contract):
     #: The event that caused it; ``None`` for decay-driven transitions.
     trigger_event_id: str | None
     account: AccountContext | None = None
+    #: Names of the hand-raise rules (``stages.hand_raise``) whose event made this move
+    #: at once, whatever the score; empty for score- and decay-driven moves. Routing
+    #: treats a non-empty value as a hand-raise (its own, usually shorter, SLA).
+    hand_raise: tuple[str, ...] = ()
     rules_version: str
     at: AwareDatetime
 

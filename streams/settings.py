@@ -10,7 +10,8 @@ Environment variables (defaults in brackets):
 - ``LEADQ_KAFKA_BOOTSTRAP`` [``localhost:9092``] comma-separated ``host:port`` list.
 - ``LEADQ_REDIS_URL`` [``redis://localhost:6379/0``].
 - ``LEADQ_TOPICS__WEB`` / ``__EMAIL`` / ``__PRODUCT`` / ``__CRM`` / ``__SIGNALS`` /
-  ``__ROUTING`` / ``__DEAD_LETTER``: topic names, see :class:`TopicNames`.
+  ``__ROUTING`` / ``__DEAD_LETTER`` / ``__ASSIGNMENTS`` / ``__ABM``: topic names, see
+  :class:`TopicNames`.
 - ``LEADQ_PARTITIONS`` [4]: partition count every leadq topic is created with.
 - ``LEADQ_RULES_PATH`` [``rules/example.yaml``].
 - ``LEADQ_APP_ID`` [``leadq``]: Faust app id, also the Kafka consumer group.
@@ -52,6 +53,10 @@ class TopicNames(BaseModel):
     signals: str = "leadq.signals"
     routing: str = "leadq.routing"
     dead_letter: str = "leadq.dead-letter"
+    #: Routing decisions and SLA breaches (``schemas.assignment``), keyed by lead.
+    assignments: str = "leadq.assignments"
+    #: Account-based-marketing signals (MQA, surge, persona engaged, cooling), keyed by account.
+    abm: str = "leadq.abm"
 
     def inbound(self) -> tuple[str, ...]:
         """The topics external producers write raw events to."""
@@ -59,7 +64,14 @@ class TopicNames(BaseModel):
 
     def all(self) -> tuple[str, ...]:
         """Every topic, in a stable order: what the dev cluster and compose create."""
-        return (*self.inbound(), self.signals, self.routing, self.dead_letter)
+        return (
+            *self.inbound(),
+            self.signals,
+            self.routing,
+            self.dead_letter,
+            self.assignments,
+            self.abm,
+        )
 
 
 #: The inbound channel a tracking SDK's write key (or PostHog project key) feeds.

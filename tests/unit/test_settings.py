@@ -30,6 +30,8 @@ def test_defaults() -> None:
         "leadq.signals",
         "leadq.routing",
         "leadq.dead-letter",
+        "leadq.assignments",
+        "leadq.abm",
     )
     assert (settings.partitions, settings.web_port, settings.app_id) == (4, 6066, "leadq")
     assert settings.rules_path == Path("rules/example.yaml")
@@ -124,4 +126,4 @@ def test_topic_partitions_and_bootstrap_list() -> None:
     settings = Settings(kafka_bootstrap=" a:1, b:2 ,", partitions=3)
     assert settings.bootstrap_servers() == ["a:1", "b:2"]
     assert set(settings.topic_partitions().values()) == {3}
-    assert len(settings.topic_partitions()) == 7
+    assert len(settings.topic_partitions()) == 9
