@@ -80,6 +80,8 @@ class Move:
     score: float
     threshold: float | None
     trigger_event_id: str | None
+    #: The hand-raise rules behind a fast-lane move (``stages.hand_raise``), else empty.
+    hand_raise: tuple[str, ...] = ()
 
 
 def build_transition(
@@ -107,6 +109,7 @@ def build_transition(
         "intent_by_category": {c: round(v, 6) for c, v in by_category.items()},
         "top_signals": tuple(contributor(c) for c in top),
         "trigger_event_id": move.trigger_event_id,
+        "hand_raise": move.hand_raise,
         "rules_version": rules_version,
         "at": ms_to_datetime(move.at_ms),
     }

@@ -199,6 +199,19 @@ class SqlStage(Contract):
     requires_answers: tuple[RuleId, ...] = ()
 
 
+class HandRaiseStage(Contract):
+    """The fast lane: an event matching one of ``rules`` (a demo request, contact sales, a
+    quote request...) makes a lead sales-ready (SQL) at once, whatever its score.
+
+    Applies to a lead that is known, an MQL or recycled (a new hand-raise after a sales
+    rejection is new news: it lifts the cool-down), never to a disqualified one, and only
+    if its fit grade is at least ``min_grade``. Machine traffic never raises a hand.
+    """
+
+    rules: tuple[RuleId, ...] = ()
+    min_grade: Grade = "F"
+
+
 class PqlStage(ScoreStage):
     """Product-qualified lead: product-usage intent reaches ``enter``."""
 
@@ -218,6 +231,7 @@ class MqaStage(ScoreStage):
 class Stages(Contract):
     mql: MqlStage
     sql: SqlStage = SqlStage()
+    hand_raise: HandRaiseStage = HandRaiseStage()
     pql: PqlStage | None = None
     mqa: MqaStage | None = None
 
@@ -270,6 +284,7 @@ class Rules(Contract):
         _unique("fit.rules", [r.id for r in self.fit.rules])
         _unique("answers", [a.id for a in self.answers])
         _missing("stages.sql.on_rules", self.stages.sql.on_rules, set(intent_ids))
+        _missing("stages.hand_raise.rules", self.stages.hand_raise.rules, set(intent_ids))
         _missing("stages.mql.requires_answers", self.stages.mql.requires_answers, answer_ids)
         _missing("stages.sql.requires_answers", self.stages.sql.requires_answers, answer_ids)
         if self.stages.mqa is not None:
