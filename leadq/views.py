@@ -72,6 +72,8 @@ def account_view(account: AccountState, at_ms: int, rules: CompiledRules) -> Acc
             "account_id": account.account_id,
             "as_of": ms_to_datetime(at_ms),
             "domain": account.domain,
+            "ids": sorted({account.account_id, *account.ids}),
+            "domains": sorted({d for d in (account.domain,) if d}),
             "stage": account.stage,
             "stage_since": _at(account.stage_since_ms),
             "intent_score": round(intent_total(account.intent, at_ms), 6),

@@ -49,6 +49,11 @@ class AccountView(Contract):
     account_id: str
     as_of: AwareDatetime
     domain: str | None
+    #: Every id that names this account: its own id (a company domain when one is known
+    #: for it, else a group id) and the group ids (``groupId``) linked to its domain.
+    ids: tuple[str, ...] = ()
+    #: The company domains it is known by (leads whose email is there belong to it).
+    domains: tuple[str, ...] = ()
     stage: AccountStage
     stage_since: AwareDatetime | None
     intent_score: float
