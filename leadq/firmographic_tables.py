@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
-#: Company-size bands (LinkedIn's, which most enrichment vendors reuse): (lowest
-#: employee count, band name), ascending.
-EMPLOYEE_BANDS: Final[tuple[tuple[int, str], ...]] = (
-    (1, "1-10"),
-    (11, "11-50"),
-    (51, "51-200"),
-    (201, "201-500"),
-    (501, "501-1000"),
-    (1001, "1001-5000"),
-    (5001, "5001-10000"),
-    (10001, "10001+"),
+from schemas.traits import EMPLOYEE_BANDS as BAND_NAMES
+
+#: Company-size bands: (lowest employee count, band name), ascending.
+EMPLOYEE_BANDS: Final[tuple[tuple[int, str], ...]] = tuple(
+    zip((1, 11, 51, 201, 501, 1001, 5001, 10001), BAND_NAMES, strict=True)
 )
 
 #: LinkedIn's company-size codes (``staffCountRange`` / Sales Navigator letters) and

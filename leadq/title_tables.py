@@ -12,44 +12,9 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The seniority vocabulary, most senior first. ``owner`` covers owners, founders and
-#: partners of a firm (the final decision makers of their company); ``head`` ("Head of
-#: X", Leiter, Jefe) sits between VP and director; ``individual_contributor`` is any
-#: recognisable job without a seniority word.
-SENIORITIES: Final = (
-    "owner",
-    "c_level",
-    "vp",
-    "head",
-    "director",
-    "manager",
-    "senior",
-    "individual_contributor",
-    "intern",
-    "student",
-)
+from schemas.traits import DEPARTMENTS, SENIORITIES
 
-#: The department vocabulary; ``executive`` is given only when no function is named
-#: (a CEO, a founder, a general manager).
-DEPARTMENTS: Final = (
-    "executive",
-    "engineering",
-    "it",
-    "security",
-    "data",
-    "product",
-    "design",
-    "marketing",
-    "sales",
-    "customer_success",
-    "operations",
-    "finance",
-    "procurement",
-    "hr",
-    "legal",
-    "research",
-    "education",
-)
+__all__ = ["DEPARTMENTS", "SENIORITIES"]  # the vocabulary, defined with the rules contract
 
 #: Whole-word abbreviations and spellings → their canonical words.
 ABBREVIATIONS: Final[dict[str, str]] = {
