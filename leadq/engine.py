@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from leadq.compiled import CompiledRules
+from leadq.derived import TABLES_DIGEST
 from leadq.explain import trim
 from leadq.identity import signal_account
 from leadq.intent import Match, apply_match, match_intent, prune_caps
@@ -273,9 +274,10 @@ def _score_intent(
 
 def profile_basis(account: AccountState | None, rules: CompiledRules) -> int:
     """What a lead's profile depends on besides its own facts: its account (id and facts
-    revision) and the rules."""
+    revision), the rules, and the tables derived traits are read with (an upgrade that
+    changes how a title is classified computes stored profiles again)."""
     owner = f"{account.account_id}:{account.rev}" if account is not None else ""
-    return zlib.crc32(f"{owner}|{rules.version}".encode()) or 1
+    return zlib.crc32(f"{owner}|{rules.version}|{TABLES_DIGEST}".encode()) or 1
 
 
 def _refresh(

@@ -1,0 +1,247 @@
+"""The ``person`` and ``company`` views rules read: traits in one vocabulary.
+
+Vendors put the same fact in different places and forms (Segment identify traits
+``title`` and ``company.employee_count``, group traits ``employees`` and ``website``,
+CRM fields ``NumberOfEmployees``, a form's ``company_size: "1,001-5,000"``). ``derive``
+reads each fact from the first place that has a usable value and normalises it; keys
+are matched ignoring case, ``_``, ``-`` and spaces (``jobTitle`` = ``job_title``).
+
+Precedence: an explicit trait wins over a derived one (a ``seniority`` trait over the
+title's); for the company, the account's own traits (``group`` calls) win over what
+the person's traits say about their company (the ``company`` object, then flat traits).
+``sources`` names where each value came from (``person.seniority`` →
+``traits.title``), for explanations. Pure; recomputed only with the profile (when a
+value it reads changed, see ``leadq.engine.profile_basis``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from leadq import firmographic_tables, title_tables
+from leadq.firmographics import (
+    country_code,
+    domain_value,
+    employee_band,
+    employee_range,
+    industry_value,
+)
+from leadq.titles import classify_title, department_value, seniority_value
+
+#: Changes whenever a table changes, so cached profiles are computed again after an
+#: upgrade (part of ``leadq.engine.profile_basis``).
+TABLES_DIGEST: Final = zlib.crc32(
+    repr(
+        [
+            getattr(module, name)
+            for module in (title_tables, firmographic_tables)
+            for name in sorted(vars(module))
+            if name.isupper()
+        ]
+    ).encode()
+)
+
+TITLE_KEYS: Final = ("title", "jobtitle", "position", "jobposition")
+SENIORITY_KEYS: Final = ("seniority", "senioritylevel", "managementlevel", "joblevel")
+DEPARTMENT_KEYS: Final = ("department", "jobfunction", "function", "jobdepartment")
+COUNTRY_KEYS: Final = ("country", "countrycode", "countryname")
+#: Keys of a company object (group traits, Segment's identify ``company``).
+NAME_KEYS: Final = ("name", "companyname")
+EMPLOYEE_KEYS: Final = (
+    "employees",
+    "employeecount",
+    "numberofemployees",
+    "numemployees",
+    "employeerange",
+    "employeesrange",
+    "companysize",
+    "headcount",
+    "size",
+)
+INDUSTRY_KEYS: Final = ("industry", "sector")
+DOMAIN_KEYS: Final = ("domain", "website", "url", "companydomain", "companywebsite")
+PLAN_KEYS: Final = ("plan",)
+#: A person's flat traits about their company (``company`` as a string is its name).
+FLAT_NAME_KEYS: Final = ("company", "companyname", "organization", "organisation")
+FLAT_EMPLOYEE_KEYS: Final = (
+    "employees",
+    "employeecount",
+    "numberofemployees",
+    "numemployees",
+    "companysize",
+    "companyemployees",
+    "headcount",
+)
+FLAT_INDUSTRY_KEYS: Final = ("industry", "companyindustry", "sector")
+FLAT_DOMAIN_KEYS: Final = ("companydomain", "companywebsite", "website")
+
+Candidate = tuple[str, Any]  # (where it was read, the raw value)
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """The ``person`` and ``company`` views, and where each value came from."""
+
+    person: dict[str, Any] = field(default_factory=dict)
+    company: dict[str, Any] = field(default_factory=dict)
+    #: ``"person.seniority"`` → ``"traits.title"``, ``"company.employees"`` →
+    #: ``"account.employees"``, ...
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def put(self, view: str, key: str, value: Any, source: str) -> None:
+        getattr(self, view)[key] = value
+        self.sources[f"{view}.{key}"] = source
+
+
+def _fold(key: str) -> str:
+    return key.casefold().replace("_", "").replace("-", "").replace(" ", "")
+
+
+class _Place:
+    """A trait object with its keys folded, named for ``sources``."""
+
+    __slots__ = ("label", "values")
+
+    def __init__(self, label: str, traits: Mapping[str, Any] | None) -> None:
+        self.label = label
+        self.values = {_fold(k): (k, v) for k, v in (traits or {}).items()}
+
+    def get(self, keys: tuple[str, ...]) -> Iterator[Candidate]:
+        for key in keys:
+            found = self.values.get(key)
+            if found is not None and found[1] not in (None, ""):
+                yield f"{self.label}.{found[0]}", found[1]
+
+    def nested(self, key: str) -> _Place:
+        found = self.values.get(key)
+        inner = found[1] if found is not None and isinstance(found[1], Mapping) else None
+        return _Place(f"{self.label}.{found[0] if found else key}", inner)
+
+
+def _first(
+    candidates: Iterator[Candidate], normalise: Callable[[Any], Any]
+) -> tuple[Any, str] | None:
+    for source, raw in candidates:
+        value = normalise(raw)
+        if value is not None:
+            return value, source
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _if_text(normalise: Callable[[str], str | None]) -> Callable[[Any], str | None]:
+    return lambda value: normalise(value) if isinstance(value, str) else None
+
+
+def _chain(*groups: Iterator[Candidate]) -> Iterator[Candidate]:
+    for group in groups:
+        yield from group
+
+
+def derive(
+    traits: Mapping[str, Any],
+    account_traits: Mapping[str, Any] | None = None,
+    *,
+    account_id: str | None = None,
+    account_domain: str | None = None,
+    email_domain: str | None = None,
+) -> Derived:
+    """The views of a person with ``traits`` (their merged traits) in an account with
+    ``account_traits``; ``email_domain`` only when it is not a free-mail one."""
+    derived = Derived()
+    person = _Place("traits", traits)
+    _person(derived, person)
+    _company(derived, person, _Place("account", account_traits), account_id, account_domain,
+             email_domain)  # fmt: skip
+    return derived
+
+
+def _person(derived: Derived, person: _Place) -> None:
+    title = _first(person.get(TITLE_KEYS), _text)
+    if title is not None:
+        derived.put("person", "title", *title)
+    traits_of_title = classify_title(title[0]) if title else None
+    for key, keys, explicit, from_title in (
+        ("seniority", SENIORITY_KEYS, seniority_value, "seniority"),
+        ("department", DEPARTMENT_KEYS, department_value, "department"),
+    ):
+        given = _first(person.get(keys), _if_text(explicit))
+        if given is not None:
+            derived.put("person", key, *given)
+        elif title is not None and traits_of_title is not None:
+            value = getattr(traits_of_title, from_title)
+            if value is not None:
+                derived.put("person", key, value, title[1])
+    country = _first(
+        _chain(person.nested("address").get(COUNTRY_KEYS), person.get(COUNTRY_KEYS)),
+        country_code,
+    )
+    if country is not None:
+        derived.put("person", "country", *country)
+
+
+def _company(
+    derived: Derived,
+    person: _Place,
+    account: _Place,
+    account_id: str | None,
+    account_domain: str | None,
+    email_domain: str | None,
+) -> None:
+    company = person.nested("company")
+    objects = (account, company)
+    if account_id is not None:
+        derived.put("company", "id", account_id, "account.id")
+    name = _first(_chain(*(o.get(NAME_KEYS) for o in objects), person.get(FLAT_NAME_KEYS)), _text)
+    if name is not None:
+        derived.put("company", "name", *name)
+    _employees(derived, objects, person)
+    industries = _chain(*(o.get(INDUSTRY_KEYS) for o in objects), person.get(FLAT_INDUSTRY_KEYS))
+    for source, raw in industries:
+        if isinstance(raw, str) and raw.strip():
+            derived.put("company", "industry_raw", raw.strip(), source)
+            normalised = industry_value(raw)
+            if normalised is not None:
+                derived.put("company", "industry", normalised, source)
+            break
+    country = _first(
+        _chain(*(p for o in objects for p in (o.nested("address").get(COUNTRY_KEYS),
+                                              o.get(COUNTRY_KEYS)))),
+        country_code,
+    )  # fmt: skip
+    if country is not None:
+        derived.put("company", "country", *country)
+    domain = _first(
+        _chain(
+            iter([("account.domain", account_domain)] if account_domain else []),
+            *(o.get(DOMAIN_KEYS) for o in objects),
+            iter([("email_domain", email_domain)] if email_domain else []),
+            person.get(FLAT_DOMAIN_KEYS),
+        ),
+        domain_value,
+    )
+    if domain is not None:
+        derived.put("company", "domain", *domain)
+    plan = _first(_chain(*(o.get(PLAN_KEYS) for o in objects)), _text)
+    if plan is not None:
+        derived.put("company", "plan", *plan)
+
+
+def _employees(derived: Derived, objects: tuple[_Place, ...], person: _Place) -> None:
+    found = _first(
+        _chain(*(o.get(EMPLOYEE_KEYS) for o in objects), person.get(FLAT_EMPLOYEE_KEYS)),
+        employee_range,
+    )
+    if found is None:
+        return
+    (lowest, highest), source = found
+    derived.put("company", "employees", lowest, source)
+    if highest is not None:
+        derived.put("company", "employees_max", highest, source)
+    derived.put("company", "employees_band", employee_band(lowest), source)
