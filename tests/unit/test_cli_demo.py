@@ -73,10 +73,15 @@ def test_the_scenario_causes_mql_sql_mqa_and_one_dead_letter() -> None:
     expected = expect(load_scenario(DEMO_EVENTS, NOW_MS), rules)
     assert expected.counts() == {
         ("io.leadq.lead.mql", "u:ada"): 1,
-        ("io.leadq.lead.sql", "u:ada"): 1,
+        ("io.leadq.lead.sql", "u:ada"): 1,  # the hand-raise fast lane
         ("io.leadq.account.mqa", "acme.io"): 1,
-        ("io.leadq.lead.sql", "e:grace@globex.com"): 1,
+        ("io.leadq.lead.mql", "e:bob@acme.io"): 1,
+        ("io.leadq.lead.mql", "u:carol"): 1,
+        ("io.leadq.lead.mql", "e:grace@globex.com"): 1,
+        ("io.leadq.lead.sql", "e:grace@globex.com"): 1,  # sales accepted
     }
+    [ada_sql] = [t for t in expected.transitions if t.stage_to == "sql" and t.entity_id == "u:ada"]
+    assert ada_sql.reason == "hand-raise: demo_request (Requested a demo)"
     assert expected.dead_letters == 1
     assert featured(expected) == ("u:ada", "acme.io")
 
@@ -88,7 +93,7 @@ def test_a_transition_reads_well(rules_version: str) -> None:
     text = demo_render.transition(TransitionEvent.model_validate_json(mqa.model_dump_json()), 7.25)
     assert text.startswith("[  7.2s] io.leadq.account.mqa  account acme.io  at ")
     assert "unengaged → mqa: account score" in text
-    assert "demo_request    25.0 of 25 pts  web-ada-7" in text
+    assert "demo_request    30.0 of 30 pts  web-ada-7" in text
     assert "(u:ada)" in text
 
 
