@@ -31,12 +31,25 @@ from leadq.firmographics import (
 )
 from leadq.titles import classify_title, department_value, seniority_value
 
+
+def _canonical(value: Any) -> Any:
+    """A table as plain sorted data: sets in sorted order, so the digest is the same in
+    every process (string hashing, hence set order, differs between processes)."""
+    if isinstance(value, frozenset | set):
+        return sorted(map(_canonical, value), key=repr)
+    if isinstance(value, dict):
+        return [(k, _canonical(v)) for k, v in value.items()]
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 #: Changes whenever a table changes, so cached profiles are computed again after an
 #: upgrade (part of ``leadq.engine.profile_basis``).
 TABLES_DIGEST: Final = zlib.crc32(
     repr(
         [
-            getattr(module, name)
+            _canonical(getattr(module, name))
             for module in (title_tables, firmographic_tables)
             for name in sorted(vars(module))
             if name.isupper()
