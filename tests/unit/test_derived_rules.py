@@ -92,6 +92,16 @@ def test_rules_reject_unknown_derived_fields_and_values(
     assert problem in str(raised.value)
 
 
+def test_intent_rules_cannot_read_a_person() -> None:
+    data = copy.deepcopy(RULES_DATA)
+    data["intent"]["rules"].append(
+        {"id": "vp_demo", "when": {"name": "Demo", "person.seniority": "vp"}, "points": 5}
+    )
+    with pytest.raises(RulesError) as raised:
+        rules_from_data(data)
+    assert "'person.seniority' describes a person, not an event" in str(raised.value)
+
+
 @pytest.mark.parametrize(
     "condition",
     [
