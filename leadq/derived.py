@@ -17,8 +17,9 @@ value it reads changed, see ``leadq.engine.profile_basis``).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from leadq import firmographic_tables, title_tables
@@ -31,12 +32,25 @@ from leadq.firmographics import (
 )
 from leadq.titles import classify_title, department_value, seniority_value
 
+
+def _canonical(value: Any) -> Any:
+    """A table as plain sorted data: sets in sorted order, so the digest is the same in
+    every process (string hashing, hence set order, differs between processes)."""
+    if isinstance(value, frozenset | set):
+        return sorted(map(_canonical, value), key=repr)
+    if isinstance(value, dict):
+        return [(k, _canonical(v)) for k, v in value.items()]
+    if isinstance(value, tuple | list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 #: Changes whenever a table changes, so cached profiles are computed again after an
 #: upgrade (part of ``leadq.engine.profile_basis``).
 TABLES_DIGEST: Final = zlib.crc32(
     repr(
         [
-            getattr(module, name)
+            _canonical(getattr(module, name))
             for module in (title_tables, firmographic_tables)
             for name in sorted(vars(module))
             if name.isupper()
@@ -78,7 +92,7 @@ FLAT_EMPLOYEE_KEYS: Final = (
 FLAT_INDUSTRY_KEYS: Final = ("industry", "companyindustry", "sector")
 FLAT_DOMAIN_KEYS: Final = ("companydomain", "companywebsite", "website")
 
-Candidate = tuple[str, Any]  # (where it was read, the raw value)
+Lookup = tuple["_Place", tuple[str, ...]]  # where to look, and under which folded keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +110,7 @@ class Derived:
         self.sources[f"{view}.{key}"] = source
 
 
+@lru_cache(maxsize=2048)
 def _fold(key: str) -> str:
     return key.casefold().replace("_", "").replace("-", "").replace(" ", "")
 
@@ -107,13 +122,7 @@ class _Place:
 
     def __init__(self, label: str, traits: Mapping[str, Any] | None) -> None:
         self.label = label
-        self.values = {_fold(k): (k, v) for k, v in (traits or {}).items()}
-
-    def get(self, keys: tuple[str, ...]) -> Iterator[Candidate]:
-        for key in keys:
-            found = self.values.get(key)
-            if found is not None and found[1] not in (None, ""):
-                yield f"{self.label}.{found[0]}", found[1]
+        self.values = {_fold(k): (k, v) for k, v in traits.items()} if traits else {}
 
     def nested(self, key: str) -> _Place:
         found = self.values.get(key)
@@ -121,13 +130,21 @@ class _Place:
         return _Place(f"{self.label}.{found[0] if found else key}", inner)
 
 
-def _first(
-    candidates: Iterator[Candidate], normalise: Callable[[Any], Any]
-) -> tuple[Any, str] | None:
-    for source, raw in candidates:
-        value = normalise(raw)
-        if value is not None:
-            return value, source
+def _pick(lookups: Iterable[Lookup], normalise: Callable[[Any], Any]) -> tuple[Any, str] | None:
+    """The first value under ``keys`` in ``place``, for each (place, keys) in turn, that
+    ``normalise`` makes something of, with where it was read; plain loops: it runs for
+    every field of every profile computed."""
+    for place, keys in lookups:
+        values = place.values
+        if not values:
+            continue
+        for key in keys:
+            found = values.get(key)
+            if found is None or found[1] is None or found[1] == "":
+                continue
+            value = normalise(found[1])
+            if value is not None:
+                return value, f"{place.label}.{found[0]}" if place.label else found[0]
     return None
 
 
@@ -137,11 +154,6 @@ def _text(value: Any) -> str | None:
 
 def _if_text(normalise: Callable[[str], str | None]) -> Callable[[Any], str | None]:
     return lambda value: normalise(value) if isinstance(value, str) else None
-
-
-def _chain(*groups: Iterator[Candidate]) -> Iterator[Candidate]:
-    for group in groups:
-        yield from group
 
 
 def derive(
@@ -163,24 +175,23 @@ def derive(
 
 
 def _person(derived: Derived, person: _Place) -> None:
-    title = _first(person.get(TITLE_KEYS), _text)
+    title = _pick([(person, TITLE_KEYS)], _text)
     if title is not None:
         derived.put("person", "title", *title)
     traits_of_title = classify_title(title[0]) if title else None
-    for key, keys, explicit, from_title in (
-        ("seniority", SENIORITY_KEYS, seniority_value, "seniority"),
-        ("department", DEPARTMENT_KEYS, department_value, "department"),
+    for key, keys, explicit in (
+        ("seniority", SENIORITY_KEYS, seniority_value),
+        ("department", DEPARTMENT_KEYS, department_value),
     ):
-        given = _first(person.get(keys), _if_text(explicit))
+        given = _pick([(person, keys)], _if_text(explicit))
         if given is not None:
             derived.put("person", key, *given)
         elif title is not None and traits_of_title is not None:
-            value = getattr(traits_of_title, from_title)
+            value = getattr(traits_of_title, key)
             if value is not None:
                 derived.put("person", key, value, title[1])
-    country = _first(
-        _chain(person.nested("address").get(COUNTRY_KEYS), person.get(COUNTRY_KEYS)),
-        country_code,
+    country = _pick(
+        [(person.nested("address"), COUNTRY_KEYS), (person, COUNTRY_KEYS)], country_code
     )
     if country is not None:
         derived.put("person", "country", *country)
@@ -198,50 +209,47 @@ def _company(
     objects = (account, company)
     if account_id is not None:
         derived.put("company", "id", account_id, "account.id")
-    name = _first(_chain(*(o.get(NAME_KEYS) for o in objects), person.get(FLAT_NAME_KEYS)), _text)
-    if name is not None:
-        derived.put("company", "name", *name)
-    _employees(derived, objects, person)
-    industries = _chain(*(o.get(INDUSTRY_KEYS) for o in objects), person.get(FLAT_INDUSTRY_KEYS))
-    for source, raw in industries:
-        if isinstance(raw, str) and raw.strip():
-            derived.put("company", "industry_raw", raw.strip(), source)
-            normalised = industry_value(raw)
-            if normalised is not None:
-                derived.put("company", "industry", normalised, source)
-            break
-    country = _first(
-        _chain(*(p for o in objects for p in (o.nested("address").get(COUNTRY_KEYS),
-                                              o.get(COUNTRY_KEYS)))),
-        country_code,
-    )  # fmt: skip
+    fields: tuple[tuple[str, tuple[str, ...], tuple[str, ...], Callable[[Any], Any]], ...] = (
+        ("name", NAME_KEYS, FLAT_NAME_KEYS, _text),
+        ("employees", EMPLOYEE_KEYS, FLAT_EMPLOYEE_KEYS, employee_range),
+        ("industry_raw", INDUSTRY_KEYS, FLAT_INDUSTRY_KEYS, _text),
+        ("plan", PLAN_KEYS, (), _text),
+    )
+    for key, keys, flat_keys, normalise in fields:
+        found = _pick([*((o, keys) for o in objects), (person, flat_keys)], normalise)
+        if found is not None:
+            _put_company(derived, key, *found)
+    country = _pick(
+        [(p, COUNTRY_KEYS) for o in objects for p in (o.nested("address"), o)], country_code
+    )
     if country is not None:
         derived.put("company", "country", *country)
-    domain = _first(
-        _chain(
-            iter([("account.domain", account_domain)] if account_domain else []),
-            *(o.get(DOMAIN_KEYS) for o in objects),
-            iter([("email_domain", email_domain)] if email_domain else []),
-            person.get(FLAT_DOMAIN_KEYS),
-        ),
+    domain = _pick(
+        [
+            (_Place("account", {"domain": account_domain}), ("domain",)),
+            *((o, DOMAIN_KEYS) for o in objects),
+            (_Place("", {"email_domain": email_domain}), ("emaildomain",)),
+            (person, FLAT_DOMAIN_KEYS),
+        ],
         domain_value,
     )
     if domain is not None:
         derived.put("company", "domain", *domain)
-    plan = _first(_chain(*(o.get(PLAN_KEYS) for o in objects)), _text)
-    if plan is not None:
-        derived.put("company", "plan", *plan)
 
 
-def _employees(derived: Derived, objects: tuple[_Place, ...], person: _Place) -> None:
-    found = _first(
-        _chain(*(o.get(EMPLOYEE_KEYS) for o in objects), person.get(FLAT_EMPLOYEE_KEYS)),
-        employee_range,
-    )
-    if found is None:
-        return
-    (lowest, highest), source = found
-    derived.put("company", "employees", lowest, source)
-    if highest is not None:
-        derived.put("company", "employees_max", highest, source)
-    derived.put("company", "employees_band", employee_band(lowest), source)
+def _put_company(derived: Derived, key: str, value: Any, source: str) -> None:
+    """A company field, and what it implies: employee bounds and band, the industry in
+    the vocabulary beside the industry as given."""
+    if key == "employees":
+        lowest, highest = value
+        derived.put("company", "employees", lowest, source)
+        if highest is not None:
+            derived.put("company", "employees_max", highest, source)
+        derived.put("company", "employees_band", employee_band(lowest), source)
+    elif key == "industry_raw":
+        derived.put("company", "industry_raw", value, source)
+        industry = industry_value(value)
+        if industry is not None:
+            derived.put("company", "industry", industry, source)
+    else:
+        derived.put("company", key, value, source)

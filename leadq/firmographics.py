@@ -1,7 +1,7 @@
 """Firmographic values in one vocabulary, whatever form a vendor or a form sent them in.
 
-Pure functions, patterns compiled at import; each returns ``None`` for a value that
-says nothing (never raises on vendor data):
+Pure functions, patterns compiled at import, results memoised per distinct string; each
+returns ``None`` for a value that says nothing (never raises on vendor data):
 
 - ``employee_range``: ``1200``, ``"1,200"``, ``"1.200"``, ``"1,001-5,000"``,
   ``"1001 to 5000"``, ``"500+"``, ``"10k+"``, ``"<50"``, LinkedIn's codes and bands →
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Final
 
 from leadq.firmographic_tables import (
@@ -33,6 +34,9 @@ from leadq.firmographic_tables import (
 )
 
 EmployeeRange = tuple[int, int | None]
+#: Distinct values remembered per normaliser: the same few thousand sizes, industries,
+#: countries and domains come back with every profile computed.
+CACHE_SIZE: Final = 4096
 
 _NUMBER: Final = r"(\d+(?:[.,]\d+)*)\s*([km])?"
 _RANGE: Final = re.compile(rf"^{_NUMBER}\s*(?:-|–|—|to|bis|a|à)\s*{_NUMBER}$")
@@ -70,8 +74,11 @@ def employee_range(value: object) -> EmployeeRange | None:
     if isinstance(value, int | float):
         count = round(value)
         return (count, count) if count > 0 else None
-    if not isinstance(value, str):
-        return None
+    return _employee_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _employee_text(value: str) -> EmployeeRange | None:
     text = _EMPLOYEE_WORDS.sub("", value.strip().casefold()).strip()
     if text in EMPLOYEE_WORDS:
         return EMPLOYEE_WORDS[text]
@@ -108,8 +115,11 @@ def _plain(value: str) -> str:
 def industry_value(value: object) -> str | None:
     """The vocabulary's industry for a vendor's industry label (Clearbit, LinkedIn,
     HubSpot's ``COMPUTER_SOFTWARE``, free text), ``None`` if none fits."""
-    if not isinstance(value, str):
-        return None
+    return _industry_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _industry_text(value: str) -> str | None:
     text = _plain(value.replace("_", " "))
     return next((name for name, pattern in _INDUSTRIES if pattern.search(text)), None)
 
@@ -117,8 +127,11 @@ def industry_value(value: object) -> str | None:
 def country_code(value: object) -> str | None:
     """ISO 3166-1 alpha-2 of a country name or code (``"Deutschland"``, ``"usa"``,
     ``"DEU"``, ``"de"``), ``None`` if unknown."""
-    if not isinstance(value, str):
-        return None
+    return _country_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _country_text(value: str) -> str | None:
     text = _plain(value)
     if text in COUNTRY_NAMES:
         return COUNTRY_NAMES[text]
@@ -131,8 +144,11 @@ def country_code(value: object) -> str | None:
 def domain_value(value: object) -> str | None:
     """The host a domain, URL or email names, normalised (see the module), ``None``
     when there is none (a bare word, an IP address, an empty string)."""
-    if not isinstance(value, str):
-        return None
+    return _domain_text(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _domain_text(value: str) -> str | None:
     host = value.strip().casefold()
     host = host.rpartition("://")[2] if "://" in host else host.removeprefix("//")
     host = re.split(r"[/?#]", host, maxsplit=1)[0].rpartition("@")[2]

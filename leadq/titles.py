@@ -159,6 +159,7 @@ def _department(text: str) -> str | None:
     return "executive" if _EXECUTIVE.search(text) else None
 
 
+@lru_cache(maxsize=1024)
 def seniority_value(value: str) -> str | None:
     """An explicit seniority trait in the vocabulary: vendors' own values (``CXO``,
     ``VP``, ``Entry``...) or anything a title would say; ``None`` if it says nothing."""
@@ -168,6 +169,7 @@ def seniority_value(value: str) -> str | None:
     return SENIORITY_ALIASES.get(text) or classify_title(value).seniority
 
 
+@lru_cache(maxsize=1024)
 def department_value(value: str) -> str | None:
     """An explicit department trait in the vocabulary (``Human Resources`` → ``hr``)."""
     text = normalise(value)

@@ -27,8 +27,9 @@ from pydantic import (
 )
 
 from schemas.base import Contract
-from schemas.conditions import Conditions
+from schemas.conditions import Conditions, Matcher
 from schemas.freemail import DEFAULT_FREE_MAIL_DOMAINS
+from schemas.traits import DERIVED_FIELDS
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -133,6 +134,17 @@ class IntentRule(Contract):
     cap: Cap | None = None
     #: Machine activity (``Signal.is_bot``) scores only if this is set.
     count_bots: bool = False
+
+    @field_validator("when")
+    @classmethod
+    def _event_fields_only(cls, when: dict[str, Matcher]) -> dict[str, Matcher]:
+        for path in when:
+            if path.partition(".")[0] in DERIVED_FIELDS:
+                raise ValueError(
+                    f"{path!r} describes a person, not an event: use it in fit rules, "
+                    "disqualifiers or personas"
+                )
+        return when
 
 
 class Intent(Contract):

@@ -12,6 +12,8 @@ from cli.demo import render as demo_render
 from cli.demo.run import featured
 from cli.demo.scenario import DEMO_EVENTS, expect, load_scenario, plan_waves, shift_times
 from leadq.compiled import compile_rules
+from leadq.state import AccountState, LeadState
+from leadq.views import account_view, lead_view
 from schemas.rules import load_rules
 from schemas.transition import TransitionEvent, to_cloudevent
 from streams.settings import Settings
@@ -104,3 +106,18 @@ def test_the_console_prints_and_keeps_milestones() -> None:
     console.mark("done")
     assert out.getvalue() == "hello\n"
     assert demo_render.timings(console.marks).startswith("timings, seconds since the start: done ")
+
+
+def test_views_show_derived_traits() -> None:
+    rules = compile_rules(load_rules(Settings().rules_path))
+    lead = LeadState(lead_id="u:ada", email="ada@acme-robotics.com", account_id="acme")
+    lead.traits = {"title": ("VP of Engineering", 1), "address": ({"country": "USA"}, 1)}
+    account = AccountState(account_id="acme", domain="acme-robotics.com")
+    account.traits = {"employees": ("1,001-5,000", 1), "industry": ("Computer Software", 1)}
+    text = demo_render.lead_view(lead_view(lead, account, NOW_MS, rules))
+    assert "person: title=VP of Engineering, seniority=vp, department=engineering, country=US" in (
+        text
+    )
+    assert "company: employees=1001, industry=software, domain=acme-robotics.com" in text
+    text = demo_render.account_view(account_view(account, NOW_MS, rules))
+    assert "company: employees=1001, industry=software, domain=acme-robotics.com" in text

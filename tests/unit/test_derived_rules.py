@@ -7,12 +7,17 @@ Run on both state stores (memory and a real Redis) like the other engine scenari
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
+from leadq import engine
 from leadq.compiled import CompiledRules, compile_rules
-from leadq.derived import derive
+from leadq.derived import TABLES_DIGEST, derive
+from leadq.engine import profile_basis
 from leadq.profile import build_profile, person_subject
 from leadq.views import account_view, lead_view
 from schemas.rules import RulesError, rules_from_data
@@ -85,6 +90,16 @@ def test_rules_reject_unknown_derived_fields_and_values(
     with pytest.raises(RulesError) as raised:
         rules_from_data(with_condition("fit", condition))
     assert problem in str(raised.value)
+
+
+def test_intent_rules_cannot_read_a_person() -> None:
+    data = copy.deepcopy(RULES_DATA)
+    data["intent"]["rules"].append(
+        {"id": "vp_demo", "when": {"name": "Demo", "person.seniority": "vp"}, "points": 5}
+    )
+    with pytest.raises(RulesError) as raised:
+        rules_from_data(data)
+    assert "'person.seniority' describes a person, not an event" in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -228,3 +243,25 @@ async def test_person_subject_holds_the_views_rules_read() -> None:
                       email_domain="acme-robotics.com")  # fmt: skip
     assert (subject["person"], subject["company"]) == (expected.person, expected.company)
     assert "person" not in person_subject(lead, account, RULES.free_mail, with_derived=False)
+
+
+def test_the_tables_digest_is_the_same_in_every_process() -> None:
+    """Part of the profile basis stored with each lead: a digest that changed with the
+    process's string hashing would recompute every profile after each restart."""
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", "from leadq.derived import TABLES_DIGEST; print(TABLES_DIGEST)"],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }
+    assert digests == {str(TABLES_DIGEST)}
+
+
+def test_changed_tables_change_the_profile_basis(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = profile_basis(None, RULES)
+    monkeypatch.setattr(engine, "TABLES_DIGEST", TABLES_DIGEST + 1)
+    assert profile_basis(None, RULES) != before
