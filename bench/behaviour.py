@@ -40,16 +40,34 @@ class Phase(NamedTuple):
     burst: bool
 
 
+class Cycle(NamedTuple):
+    """A burst of a unit: from ``start_ms`` to ``end_ms``; ``max_stage`` is the stage its
+    activity reached (0 research, 1 evaluation, 2 decision), ``planned`` how far it could
+    have gone."""
+
+    start_ms: int
+    end_ms: int
+    max_stage: int
+    planned: int
+
+
 class Unit:
     """A company and its people (or one individual), with its phase plan and progress."""
 
-    __slots__ = ("advance", "company", "left", "max_stage", "people", "phase", "phases", "stage")
+    __slots__ = ("advance", "company", "cycles", "first_ms", "kind", "left", "max_stage",
+                 "people", "phase", "phases", "stage")  # fmt: skip
 
-    def __init__(self, company: Company | None, people: list[Person], phases: list[Phase]) -> None:
-        self.company, self.people, self.phases = company, people, phases
+    def __init__(
+        self, kind: str, company: Company | None, people: list[Person], phases: list[Phase],
+        first_ms: int,
+    ) -> None:  # fmt: skip
+        self.kind, self.company, self.people, self.phases = kind, company, people, phases
+        self.first_ms = first_ms
         self.phase, self.left = 0, phases[0].budget
         self.stage = self.max_stage = 0
         self.advance = 0.0
+        #: Its bursts so far, as they were entered (what the quality benchmark scores).
+        self.cycles: list[Cycle] = []
 
 
 class Simulator:
@@ -58,6 +76,8 @@ class Simulator:
     def __init__(self, sessions: Sessions, seed: int) -> None:
         self.sessions, self.rng, self.seed = sessions, sessions.rng, seed
         self.people_made = self.companies_made = 0
+        #: Every unit created, in order: the workload's ground truth.
+        self.units: list[Unit] = []
 
     def new_unit(self, kind: str, first_ms: int, budget: int) -> tuple[Unit, int]:
         """A unit of ``kind`` (company, competitor, freemail, student) owning ``budget``
@@ -73,7 +93,8 @@ class Simulator:
             personas = ["competitor"] * rng.randint(1, 2) if kind == "competitor" else [kind]
         people = [self._person(persona, company) for persona in personas]
         phases = plan_phases(rng, first_ms, self.sessions.end_ms, budget)
-        unit = Unit(company, people, phases)
+        unit = Unit(kind, company, people, phases, first_ms)
+        self.units.append(unit)
         cursor = first_ms
         while phases[unit.phase].budget == 0:
             cursor = phases[unit.phase].end_ms
@@ -92,9 +113,15 @@ class Simulator:
         phase = unit.phases[unit.phase]
         if phase.burst and unit.stage < unit.max_stage and rng.random() < unit.advance:
             unit.stage += 1
-        sessions.out = []
+            unit.cycles[-1] = unit.cycles[-1]._replace(max_stage=unit.stage)
+        sessions.out, sessions.session_hand_raises = [], []
         last = max(now, self._session(unit, now, phase.burst))
         records = sessions.out[: unit.left]
+        sessions.hand_raises += [
+            (person, at)
+            for person, at, index in sessions.session_hand_raises
+            if index < len(records)
+        ]
         unit.left -= len(records)
         while unit.left == 0:
             if unit.phase + 1 == len(unit.phases):
@@ -111,6 +138,8 @@ class Simulator:
             unit.stage = 0
             unit.max_stage = rng.choice((0, 1, 1, 2, 2)) if unit.company else 1
             unit.advance = min(0.5, 2.5 * RECORDS_PER_SESSION / max(1, phase.budget))
+            start = unit.phases[unit.phase - 1].end_ms if unit.phase else unit.first_ms
+            unit.cycles.append(Cycle(start, phase.end_ms, 0, unit.max_stage))
 
     def _next_wake(self, unit: Unit, last: int) -> int:
         """The earliest of the phase's remaining sessions placed uniformly over the rest of

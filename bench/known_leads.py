@@ -183,7 +183,11 @@ def _write_lead(pipe: Pipeline, keys: Keys, lead: TemplateLead, suffix: str) -> 
     facts = lead.record.facts
     record = replace(
         lead.record,
-        facts=AccountFacts(_renamed(facts.group, suffix), _renamed(facts.domain, suffix)),
+        facts=AccountFacts(
+            _renamed(facts.group, suffix),
+            _renamed(facts.domain, suffix),
+            tuple((g + suffix, _renamed(f, suffix) or f) for g, f in facts.links),
+        ),
         pending=(),
     )
     pipe.set(keys.lead(bucket, lead_id), lead.blob)

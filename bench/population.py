@@ -1,12 +1,15 @@
 """Who is in the synthetic workload: companies, the people in them, and individuals.
 
 Contract: everything is drawn from the caller's ``random.Random`` in a fixed order, so
-the same draws give the same population. A company's ``domain`` is also its Segment
-``groupId`` and its CRM account id: leads reached only by email (no group call) then
-fall into the same account as their colleagues, which is what the engine derives from
-an email's company domain. Personas match ``rules/example.yaml``: a decision maker has
-a VP/C-level/director seniority, a technical evaluator an engineering/IT department,
-a user a manager/IC seniority; students and competitors match its disqualifiers.
+the same draws give the same population. Data looks as tracking SDKs send it: people
+have a job ``title`` (no seniority or department trait: the rules derive them), a
+company's Segment ``groupId`` is an opaque id (``acct-northwind-12``) whose group
+``website`` names its domain, written the ways people write websites; its CRM account
+id is its domain. Leads reached only by email (no group call) then fall into the same
+account as their colleagues: the engine links a group to the domain its website names.
+Personas match ``rules/example.yaml``: a decision maker is a VP/C-level/director, a
+technical evaluator works in engineering/IT/security/data, a user is a manager or an
+individual contributor; students and competitors match its disqualifiers.
 """
 
 from __future__ import annotations
@@ -50,18 +53,28 @@ TITLES: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
         ("Chief Revenue Officer", "c_level", "sales"),
         ("Head of Growth", "director", "marketing"),
         ("Director of Sales Operations", "director", "sales"),
-        ("Founder & CEO", "founder", "executive"),
+        ("Founder & CEO", "founder", "executive"), ("SVP, Engineering", "vp", "engineering"),
+        ("Sr. Director, IT", "director", "it"), ("CISO", "c_level", "security"),
+        ("VP of Revenue Operations", "vp", "operations"),
+        ("Dir. Marketing Ops", "director", "marketing"),
     ),
     "technical_evaluator": (
         ("Staff Engineer", "individual_contributor", "engineering"),
         ("Engineering Manager", "manager", "engineering"),
         ("Solutions Architect", "individual_contributor", "it"),
         ("Data Engineer", "individual_contributor", "data"),
+        ("Sr. Software Engineer", "senior", "engineering"),
+        ("IT Manager", "manager", "it"),
+        ("Security Engineer", "individual_contributor", "security"),
+        ("Principal Data Scientist", "senior", "data"), ("DevOps Lead", "manager", "engineering"),
     ),
     "user": (
         ("Marketing Manager", "manager", "marketing"),
         ("Sales Development Rep", "individual_contributor", "sales"),
         ("Revenue Operations Analyst", "individual_contributor", "operations"),
+        ("Account Executive", "individual_contributor", "sales"),
+        ("Demand Generation Manager", "manager", "marketing"),
+        ("Marketing Coordinator", "individual_contributor", "marketing"),
     ),
     "student": (("Student", "student", "education"), ("MBA Student", "student", "education")),
     "competitor": (
@@ -74,19 +87,27 @@ TITLES: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
 }  # fmt: skip
 
 
-class Company:
-    """A company: ``domain`` doubles as its account id everywhere (see the module doc)."""
+#: How people type a company website into a CRM or a group call's traits.
+_WEBSITES: Final = ("https://{}", "https://www.{}/", "{}", "http://www.{}/about", "www.{}")
 
-    __slots__ = ("domain", "employees", "industry", "name", "scanner", "tz_hours")
+
+class Company:
+    """A company: a Segment ``group_id``, and a ``domain`` (its people's email domain,
+    its website's host and its CRM account id)."""
+
+    __slots__ = ("domain", "employees", "group_id", "industry", "name", "scanner", "tz_hours",
+                 "website")  # fmt: skip
 
     def __init__(self, rng: random.Random, number: int, competitor: bool) -> None:
         prefix, suffix = rng.choice(_PREFIX), rng.choice(_SUFFIX)
         self.name = f"{prefix.title()}{suffix} {number}"
+        self.group_id = f"acct-{prefix}{suffix}-{number}"
         if competitor:
             self.domain, self.industry = rng.choice(COMPETITOR_DOMAINS), "software"
         else:
             self.domain = f"{prefix}{suffix}{number}.example"
             self.industry = rng.choices(_INDUSTRY_NAMES, _INDUSTRY_WEIGHTS)[0]
+        self.website = rng.choice(_WEBSITES).format(self.domain)
         # Median ~400 employees; a few under 10 (the too_small disqualifier).
         self.employees = max(2, min(200_000, round(rng.lognormvariate(6.0, 1.6))))
         #: Mail filtered by a link scanner that clicks every link on delivery.
@@ -96,7 +117,7 @@ class Company:
     def group_traits(self) -> dict[str, object]:
         return {
             "name": self.name,
-            "website": f"https://{self.domain}",
+            "website": self.website,
             "industry": self.industry,
             "employees": self.employees,
         }
@@ -137,7 +158,7 @@ class Person:
     def traits(self) -> dict[str, object]:
         traits: dict[str, object] = {
             "email": self.email, "firstName": self.first.title(), "lastName": self.last.title(),
-            "title": self.title, "seniority": self.seniority, "department": self.department,
+            "title": self.title,
         }  # fmt: skip
         if self.company is not None:
             traits["company"] = self.company.name

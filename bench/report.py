@@ -57,6 +57,10 @@ TARGETS = (
         "ingest ≥ 20k events/s (batches of 100)", "ingest_events_per_s", 20000.0, True, "target"
     ),
     Target("ingest p99 ≤ 50 ms at 2k events/s", "ingest_p99_ms", 50.0, False, "target"),
+    Target("quality: recall ≥ 0.85", "quality_recall", 0.85, True, "target"),
+    Target("quality: precision ≥ 0.90", "quality_precision", 0.90, True, "target"),
+    Target("quality: hand-raises ready ≤ 1 min", "quality_hand_raise_ready", 1.0, True, "target"),
+    Target("quality: disqualified promotions 0", "quality_disqualified", 0.0, False, "target"),
 )
 
 
@@ -153,9 +157,21 @@ def figures(r: RunResults) -> dict[str, object]:
         if t.worker_errors
     }
     out.update(_ingest_figures(r))
+    out.update(_quality_figures(r))
     out["machine"] = r.machine
     out["duration_s"] = r.duration_s
     return out
+
+
+def _quality_figures(r: RunResults) -> dict[str, object]:
+    q = r.quality
+    return {
+        "quality_recall": q.recall if q else math.nan,
+        "quality_precision": q.precision if q else math.nan,
+        "quality_hand_raise_ready": q.hand_raise_ready if q else math.nan,
+        "quality_disqualified": float(q.disqualified_promotions) if q else math.nan,
+        "quality": q.as_dict() if q else {},
+    }
 
 
 def _ingest_figures(r: RunResults) -> dict[str, object]:
@@ -280,6 +296,8 @@ def table(r: RunResults, f: dict[str, object]) -> str:
             f"{_n(mem.used_memory_mb, 1)} MB after the run",
         ]
     lines += _ingest_lines(r, f)
+    if r.quality is not None:
+        lines += ["", *r.quality.lines()]
     e = r.engine
     lines += [
         "",

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bench.ingest import IngestFigures
+from bench.quality import Quality
 from bench.stats import LatencySummary
 
 
@@ -114,4 +115,5 @@ class RunResults:
     engine: EngineFigures = field(default_factory=EngineFigures)
     profile: str | None = None
     ingest: IngestFigures | None = None
+    quality: Quality | None = None
     duration_s: float = math.nan

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
-from bench import engine, ingest, known_leads, latency, memory
+from bench import engine, ingest, known_leads, latency, memory, quality
 from bench.cluster import BENCH_START, REPO, base_settings, fresh_cluster, scenario_settings
 from bench.latency import Phase
 from bench.observe import PipelineObserver
@@ -40,7 +40,9 @@ from streams.process import free_port
 from streams.settings import Settings
 from streams.worker_process import worker_process
 
-SCENARIOS = ("engine", "raw", "noop", "naive", "leadq", "leadq2", "scale", "latency", "ingest")
+SCENARIOS = (
+    "engine", "raw", "noop", "naive", "leadq", "leadq2", "scale", "latency", "ingest", "quality",
+)  # fmt: skip
 TEMPLATE_SEED_OFFSET = 1000
 LATENCY_SEED_OFFSET = 2000
 
@@ -69,6 +71,8 @@ class BenchConfig:
     deadline_s: float = 600.0
     #: Events sent through the gateway per ingest throughput run.
     ingest_events: int = 200_000
+    #: Events of the workload the quality scenario replays (same seed).
+    quality_events: int = 20_000
     only: frozenset[str] = field(default_factory=lambda: frozenset(SCENARIOS))
     profile_dir: Path | None = None
     keep_dir: Path | None = None
@@ -211,6 +215,8 @@ class Runner:
                 await self._latency()
             if self.wants("ingest"):
                 await self._ingest()
+            if self.wants("quality"):
+                await self._quality()
             if c.profile_dir is not None:
                 await self._profile(c.profile_dir)
         finally:
@@ -403,6 +409,17 @@ class Runner:
                 f"ingest latency, batches of {phase.batch} at {phase.offered:,.0f} events/s "
                 f"(achieved {phase.achieved:,.0f}): p50 {s.p50_ms:.1f} ms, p99 {s.p99_ms:.1f} ms"
             )
+
+    # --------------------------------------------------------------- quality
+    async def _quality(self) -> None:
+        """Qualification quality of the rules on the workload (``bench.quality``); a
+        replay in this process, no servers."""
+        c = self.config
+        log(f"quality: replaying {c.quality_events:,} events with {self.base.rules_path}")
+        figures = await quality.measure_async(self.base.rules_path, c.quality_events, c.seed)
+        self.results.quality = figures
+        for line in figures.lines():
+            log(line)
 
     # --------------------------------------------------------------- profile
     async def _profile(self, directory: Path) -> None:

@@ -34,6 +34,11 @@ class Sessions:
     def __init__(self, rng: random.Random, ids: wire.Ids, end_ms: int) -> None:
         self.rng, self.ids, self.end_ms = rng, ids, end_ms
         self.out: Out = []
+        #: Every demo request in the workload: (who, its ``Demo Requested`` event time).
+        self.hand_raises: list[tuple[Person, int]] = []
+        #: This session's demo requests: (who, when, index of the track in ``out``);
+        #: the simulator keeps those whose record fits the unit's budget.
+        self.session_hand_raises: list[tuple[Person, int, int]] = []
 
     def _web(self, at_ms: int, person: Person, device: int, message: dict[str, object]) -> None:
         user_id, anonymous_id = person.identity(device)
@@ -68,7 +73,7 @@ class Sessions:
         at_ms += rng_ms(self.rng, 1, 3)
         group = wire.segment(
             self.ids, "group", at_ms, user_id, anonymous_id,
-            groupId=company.domain, traits=company.group_traits(),
+            groupId=company.group_id, traits=company.group_traits(),
         )  # fmt: skip
         self._web(at_ms, person, device, group)
         return at_ms
@@ -89,7 +94,7 @@ class Sessions:
     def product(self, at_ms: int, person: Person, count: int, team: list[Person]) -> int:
         """``count`` product events by a signed-up person; an invite marks one of ``team``."""
         rng, at = self.rng, at_ms
-        group_id = person.company.domain if person.company else None
+        group_id = person.company.group_id if person.company else None
         props: wire.Message
         for number in range(count):
             at += rng.randint(20 * SECOND, 10 * MINUTE) if number else 0
@@ -113,7 +118,7 @@ class Sessions:
         at = self.pages(at_ms, person, ["/signup"], device) + rng_ms(self.rng, 30, 180)
         at = self.identify(at, person, device) + rng_ms(self.rng, 2, 10)
         person.signed_up = True
-        group_id = person.company.domain if person.company else None
+        group_id = person.company.group_id if person.company else None
         props = {"plan": "trial", "invited": person.invited}
         message = wire.server_track(self.ids, at, person.user_id, "Signed Up", group_id, props)
         self.out.append((at, "product", lead_key(person.user_id), message))
@@ -145,6 +150,7 @@ class Sessions:
         }
         at = self.identify(at + rng_ms(rng, 30, 120), person, device, **answers) + SECOND
         self.track(at, person, device, "Demo Requested", form="demo", employees=company.employees)
+        self.session_hand_raises.append((person, at, len(self.out) - 1))
         self.sales_verdict(at, person, company)
         return at
 

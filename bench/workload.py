@@ -105,10 +105,20 @@ def generate(config: WorkloadConfig) -> Iterator[Record]:
         yield labelled.record
 
 
-def generate_labelled(config: WorkloadConfig) -> Iterator[LabelledRecord]:
-    """``generate`` with each record's event time and malformed label."""
+def new_simulator(config: WorkloadConfig) -> Simulator:
+    """A fresh simulator for ``config``: pass it to ``generate_labelled`` to read the
+    workload's ground truth (units, buying cycles, hand-raises) afterwards."""
     rng = random.Random(config.seed)
-    simulator = Simulator(Sessions(rng, Ids(config.seed), config.end_ms), config.seed)
+    return Simulator(Sessions(rng, Ids(config.seed), config.end_ms), config.seed)
+
+
+def generate_labelled(
+    config: WorkloadConfig, simulator: Simulator | None = None
+) -> Iterator[LabelledRecord]:
+    """``generate`` with each record's event time and malformed label. ``simulator``
+    (fresh, from ``new_simulator(config)``) is the one to run, if the caller wants it."""
+    simulator = simulator or new_simulator(config)
+    rng = simulator.rng
     plan = plan_units(rng, config)
     # (time, push order, item): item is a plan index (a unit to create), a Unit to
     # wake, or a ready LabelledRecord. The push order breaks ties deterministically.

@@ -9,6 +9,7 @@ from leadq.matching import Predicate, compile_conditions
 from schemas.conditions import Conditions, Matcher, Operator
 from schemas.rules import IntentRule, Rules, duration_ms
 from schemas.signal import Channel, SignalType
+from schemas.traits import DERIVED_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,9 @@ class CompiledRules:
     default_half_life_ms: int
     #: Fields whose values are qualification answers.
     answer_fields: frozenset[str]
+    #: Whether a fit rule, disqualifier or persona reads ``person.`` or ``company.``:
+    #: the derived views are computed for profiles only then.
+    reads_derived: bool = False
 
     @property
     def version(self) -> str:
@@ -80,6 +84,15 @@ def compile_rules(rules: Rules) -> CompiledRules:
         half_lives_ms={category: duration_ms(d) for category, d in half_lives.items()},
         default_half_life_ms=duration_ms(half_lives["default"]),
         answer_fields=frozenset(a.field for a in rules.answers),
+        reads_derived=any(
+            path.partition(".")[0] in DERIVED_FIELDS
+            for conditions in (
+                *(r.when for r in rules.fit.rules),
+                *(d.when for d in rules.fit.disqualifiers),
+                *(p.when for p in rules.personas),
+            )
+            for path in conditions
+        ),
     )
 
 

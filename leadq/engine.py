@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from leadq.compiled import CompiledRules
+from leadq.derived import TABLES_DIGEST
 from leadq.explain import trim
+from leadq.identity import signal_account
 from leadq.intent import Match, apply_match, match_intent, prune_caps
 from leadq.profile import build_profile
 from leadq.profile_model import Profile
@@ -170,16 +172,23 @@ def _apply_account_only(
     """A ``group`` call naming only an account: record its firmographics."""
     if account is None:
         return Outcome(None, None, (), "account_only")
-    _account_facts(account, signal)
+    _account_facts(account, signal, rules)
     return Outcome(None, account, (), "account_only")
 
 
-def _account_facts(account: AccountState, signal: Signal) -> None:
+def _account_facts(account: AccountState, signal: Signal, rules: CompiledRules) -> None:
     """Firmographics and the domain a ``group`` call (or ``context.groupId``) gives about
     the account it names (a late group call naming a former account of the lead tells
     nothing about the current one; the router sends it to the named account too)."""
-    if signal.account.id != account.account_id:
+    group = signal.account.id
+    if group is None or (
+        group != account.account_id
+        and group not in account.ids
+        and signal_account(signal, rules.free_mail) != account.account_id
+    ):
         return
+    if group != account.account_id and group not in account.ids:
+        account.ids = sorted({*account.ids, group})
     at_ms = signal.occurred_ms
     # The revision tells leads' cached profiles that what they read changed: only a
     # changed value counts (a newer event repeating a value changes no profile).
@@ -234,7 +243,7 @@ def _absorb_facts(
         {k: v for k, v in signal.properties.items() if k in answer_fields} if answer_fields else {}
     )
     if account is not None:
-        _account_facts(account, signal)
+        _account_facts(account, signal, rules)
     if signal.type != "group" and merge_traits(lead.traits, signal.traits, at_ms):
         changed = True
     if answers and merge_traits(lead.traits, answers, at_ms):
@@ -265,9 +274,10 @@ def _score_intent(
 
 def profile_basis(account: AccountState | None, rules: CompiledRules) -> int:
     """What a lead's profile depends on besides its own facts: its account (id and facts
-    revision) and the rules."""
+    revision), the rules, and the tables derived traits are read with (an upgrade that
+    changes how a title is classified computes stored profiles again)."""
     owner = f"{account.account_id}:{account.rev}" if account is not None else ""
-    return zlib.crc32(f"{owner}|{rules.version}".encode()) or 1
+    return zlib.crc32(f"{owner}|{rules.version}|{TABLES_DIGEST}".encode()) or 1
 
 
 def _refresh(

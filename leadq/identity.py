@@ -9,7 +9,10 @@ survivor never depends on which was seen first.
 
 A lead's account is a function of the facts its events carried, not of their order: the
 explicit account id (``groupId``) of its newest event naming one, else the company
-domain of its earliest event carrying one (free-mail domains never form accounts). Its
+domain of its earliest event carrying one (free-mail domains never form accounts). A
+group whose events gave its company domain (a ``group`` call with a ``website`` or
+``domain`` trait) is keyed by that domain, so the group and the people whose email is at
+that domain are one account (its view lists the group ids and the domain). Its
 *home* is the bucket of that account (of the lead itself when it has none): one worker
 owns a bucket's leads, account, outbox and timers. A home change (a new account, a
 merge) bumps the lead's generation and records where its state still is (``pending``),
@@ -97,19 +100,52 @@ class AccountFacts:
     group: Fact | None = None
     #: The company domain of the earliest event carrying one.
     domain: Fact | None = None
+    #: Group ids the lead's events named together with a company domain (a ``group``
+    #: call whose traits give its ``website``/``domain``), each with the earliest such
+    #: domain: that group *is* the account of that domain. Sorted by group id.
+    links: tuple[tuple[str, Fact], ...] = ()
 
     def join(self, other: AccountFacts) -> AccountFacts:
         group = _pick(self.group, other.group, newest=True)
         domain = _pick(self.domain, other.domain, newest=False)
-        if group is self.group and domain is self.domain:
+        links = _join_links(self.links, other.links)
+        if group is self.group and domain is self.domain and links is self.links:
             return self
-        return AccountFacts(group, domain)
+        return AccountFacts(group, domain, links)
 
     @property
     def account(self) -> str | None:
+        """The account id: a company domain whenever one is known for the account (so a
+        group and the people whose email is at its domain are one account), else the
+        group id."""
         if self.group is not None:
-            return self.group.value
+            return self.group_domain or self.group.value
         return self.domain.value if self.domain is not None else None
+
+    @property
+    def group_domain(self) -> str | None:
+        """The domain linked to the current group, if any."""
+        if self.group is None:
+            return None
+        return next((f.value for g, f in self.links if g == self.group.value), None)
+
+    @property
+    def keyed_by_domain(self) -> bool:
+        return self.group_domain is not None or (self.group is None and self.domain is not None)
+
+
+def _join_links(
+    mine: tuple[tuple[str, Fact], ...], theirs: tuple[tuple[str, Fact], ...]
+) -> tuple[tuple[str, Fact], ...]:
+    if not theirs or mine == theirs:
+        return mine
+    if not mine:
+        return theirs
+    joined = dict(mine)
+    for group, fact in theirs:
+        joined[group] = _pick(joined.get(group), fact, newest=False) or fact
+    links = tuple(sorted(joined.items()))
+    return mine if links == mine else links
 
 
 def _pick(mine: Fact | None, theirs: Fact | None, *, newest: bool) -> Fact | None:
@@ -124,7 +160,19 @@ def signal_facts(signal: Signal, free_mail: frozenset[str]) -> AccountFacts:
     at_ms, event_id = signal.occurred_ms, signal.event_id
     group = Fact(signal.account.id, at_ms, event_id) if signal.account.id else None
     domain = domain_candidate(signal, free_mail)
-    return AccountFacts(group, Fact(domain, at_ms, event_id) if domain else None)
+    domain_fact = Fact(domain, at_ms, event_id) if domain else None
+    linked = signal.account.domain
+    links: tuple[tuple[str, Fact], ...] = ()
+    if signal.account.id and linked and linked not in free_mail:
+        links = ((signal.account.id, Fact(linked, at_ms, event_id)),)
+    return AccountFacts(group, domain_fact, links)
+
+
+def signal_account(signal: Signal, free_mail: frozenset[str]) -> str | None:
+    """The account a signal names by itself: its group's domain when it carries one (a
+    ``group`` call with a website), else its group id."""
+    facts = signal_facts(signal, free_mail)
+    return facts.account if facts.group is not None else None
 
 
 # ------------------------------------------------------------------ index records
@@ -237,7 +285,7 @@ def plan(signal: Signal, view: IndexView, free_mail: frozenset[str], buckets: in
     and record the result in ``view`` (see :class:`Resolution`)."""
     keys = identity_keys(signal)
     if not keys:  # a group call naming only an account
-        account = signal.account.id
+        account = signal_account(signal, free_mail)
         return Resolution(None, account, account_bucket(account or "", buckets), 0, ())
     found = {k: view.root(k) for k in keys + previous_keys(signal)}
     roots = {hit[0]: hit[1] for hit in found.values() if hit is not None}
@@ -275,7 +323,7 @@ def plan(signal: Signal, view: IndexView, free_mail: frozenset[str], buckets: in
         )
     view.written.update(writes)
     account = facts.account
-    named = signal.account.id if signal.type == "group" else None
+    named = signal_account(signal, free_mail) if signal.type == "group" else None
     return Resolution(
         lead_id,
         account,
@@ -283,7 +331,7 @@ def plan(signal: Signal, view: IndexView, free_mail: frozenset[str], buckets: in
         gen,
         tuple(pending),
         writes,
-        domain_account=facts.group is None and account is not None,
+        domain_account=facts.keyed_by_domain,
         also_account=(named, account_bucket(named, buckets))
         if named and named != account
         else None,

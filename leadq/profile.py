@@ -1,7 +1,9 @@
 """Who a lead is: fit score and grade, disqualifiers, qualification answers, persona.
 
-Derived on demand from the lead's merged traits and its account's firmographics; never
-stored, so a rules change applies to every lead at its next event.
+Derived on demand from the lead's merged traits and its account's firmographics, and
+the ``person``/``company`` views derived from them (``leadq.derived``: seniority and
+department from the title, normalised firmographics); never stored, so a rules change
+applies to every lead at its next event.
 """
 
 from __future__ import annotations
@@ -9,29 +11,55 @@ from __future__ import annotations
 from typing import Any
 
 from leadq.compiled import CompiledRules
+from leadq.derived import Derived, derive
 from leadq.profile_model import Profile
 from leadq.state import AccountState, LeadState
 
 GRADE_ORDER = "ABCDF"
 
 
-def person_subject(
+def derived_traits(
     lead: LeadState, account: AccountState | None, free_mail: frozenset[str]
+) -> Derived:
+    """The lead's ``person`` and ``company`` views (``leadq.derived``)."""
+    email = lead.email
+    domain = email.rpartition("@")[2] if email else None
+    return derive(
+        lead.trait_values(),
+        account.trait_values() if account is not None else None,
+        account_id=account.account_id if account is not None else None,
+        account_domain=account.domain if account is not None else None,
+        email_domain=domain if domain and domain not in free_mail else None,
+    )
+
+
+def person_subject(
+    lead: LeadState,
+    account: AccountState | None,
+    free_mail: frozenset[str],
+    *,
+    with_derived: bool = True,
 ) -> dict[str, Any]:
-    """The view fit rules, disqualifiers and personas are matched against."""
+    """The view fit rules, disqualifiers and personas are matched against
+    (``with_derived=False``: without ``person`` and ``company``, for rules that do not
+    read them)."""
     email = lead.email
     domain = email.rpartition("@")[2] if email else None
     account_view: dict[str, Any] = {}
     if account is not None:
         account_view = account.trait_values()
         account_view.update(id=account.account_id, domain=account.domain)
-    return {
+    subject = {
         "traits": lead.trait_values(),
         "email": email,
         "email_domain": domain,
         "free_mail": domain in free_mail if domain else None,
         "account": account_view,
     }
+    if with_derived:
+        derived = derived_traits(lead, account, free_mail)
+        subject.update(person=derived.person, company=derived.company)
+    return subject
 
 
 def grade_for(score: float, rules: CompiledRules) -> str:
@@ -56,7 +84,7 @@ def _answers(lead: LeadState, rules: CompiledRules) -> tuple[dict[str, Any], flo
 
 
 def build_profile(lead: LeadState, account: AccountState | None, rules: CompiledRules) -> Profile:
-    subject = person_subject(lead, account, rules.free_mail)
+    subject = person_subject(lead, account, rules.free_mail, with_derived=rules.reads_derived)
     fit_score = sum(points for _, points, matches in rules.fit if matches(subject))
     answers, answers_score = _answers(lead, rules)
     persona = next((pid for pid, matches in rules.personas if matches(subject)), None)

@@ -19,14 +19,14 @@ from schemas.signal import Signal
 
 def _move(
     lead: LeadState, track: str, to: str, at_ms: int, reason: str, score: float,
-    threshold: float | None, trigger: str | None,
+    threshold: float | None, trigger: str | None, hand_raise: tuple[str, ...] = (),
 ) -> Move:  # fmt: skip
     stage_from = lead.stage if track == "lifecycle" else lead.product_stage
     if track == "lifecycle":
         lead.stage, lead.stage_since_ms = to, at_ms
     else:
         lead.product_stage = to
-    return Move(track, stage_from, to, at_ms, reason, score, threshold, trigger)
+    return Move(track, stage_from, to, at_ms, reason, score, threshold, trigger, hand_raise)
 
 
 def mql_score(lead: LeadState, profile: Profile, at_ms: int, rules: CompiledRules) -> float:
@@ -69,6 +69,27 @@ def _disqualifier_moves(lead: LeadState, profile: Profile, score: float, at_ms: 
         reason = "no disqualifier matches any more"
         return [_move(lead, "lifecycle", "known", at_ms, reason, score, None, trigger)]
     return []
+
+
+def _hand_raise_moves(lead: LeadState, profile: Profile, score: float, at_ms: int,
+                      hand_raises: set[str], rules: CompiledRules,
+                      trigger: str) -> list[Move]:  # fmt: skip
+    """The fast lane: a hand-raise makes a qualified lead an SQL now, whatever its score."""
+    lane = rules.rules.stages.hand_raise
+    raised = tuple(rule for rule in lane.rules if rule in hand_raises)
+    if not raised or lead.stage not in ("known", "mql", "recycled"):
+        return []
+    if not grade_at_least(profile.grade, lane.min_grade):
+        return []
+    lead.cooldown = False
+    named = ", ".join(_described(rule, rules) for rule in raised)
+    reason = f"hand-raise: {named}"
+    return [_move(lead, "lifecycle", "sql", at_ms, reason, score, None, trigger, raised)]
+
+
+def _described(rule_id: str, rules: CompiledRules) -> str:
+    description = rules.intent_by_id[rule_id].rule.description
+    return f"{rule_id} ({description})" if description else rule_id
 
 
 def _score_moves(lead: LeadState, profile: Profile, score: float, at_ms: int,
@@ -144,6 +165,10 @@ def evaluate_lead(
     moves += _disqualifier_moves(lead, profile, score, at_ms, trigger)
     if lead.stage == "disqualified":
         return moves
+    if not signal.is_bot:  # machine traffic never raises a hand
+        fast = _hand_raise_moves(lead, profile, score, at_ms, hand_raises, rules, trigger)
+        if fast:
+            return moves + fast + _product_moves(lead, at_ms, rules, trigger)
     moves += _score_moves(lead, profile, score, at_ms, hand_raises, engaged, rules, trigger)
     return moves + _product_moves(lead, at_ms, rules, trigger)
 

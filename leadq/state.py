@@ -140,6 +140,9 @@ class AccountState:
     domain: str | None = None
     #: Event time the domain was set at (the newest group call naming one wins).
     domain_ms: int | None = None
+    #: Group ids (``groupId``) that name this account besides its own id, sorted: the
+    #: groups whose company domain the account is keyed by.
+    ids: list[str] = field(default_factory=list)
     #: Bumped whenever its firmographics or domain may have changed (members' profiles,
     #: which read them, are then computed again).
     rev: int = 0

@@ -12,7 +12,9 @@ from typing import Any
 
 from leadq.compiled import CompiledRules
 from leadq.decay import Decayed, total_at
+from leadq.derived import Derived
 from leadq.explain import RawContributor, contributor, top_contributors
+from leadq.profile import derived_traits
 from leadq.profile_model import Profile
 from leadq.state import AccountState, Contribution, LeadState
 from schemas.transition import AccountContext, Fit, TransitionData, ms_to_datetime
@@ -80,6 +82,8 @@ class Move:
     score: float
     threshold: float | None
     trigger_event_id: str | None
+    #: The hand-raise rules behind a fast-lane move (``stages.hand_raise``), else empty.
+    hand_raise: tuple[str, ...] = ()
 
 
 def build_transition(
@@ -92,8 +96,10 @@ def build_transition(
     top: list[RawContributor],
     context: RawAccountContext | None,
     rules_version: str,
+    derived: Derived | None = None,
 ) -> TransitionData:
-    """The wire record of a transition from raw (unrounded) numbers."""
+    """The wire record of a transition from raw (unrounded) numbers (``derived``: the
+    lead's person and company views, for lead transitions)."""
     data: dict[str, Any] = {
         "entity": entity,
         "entity_id": entity_id,
@@ -107,6 +113,7 @@ def build_transition(
         "intent_by_category": {c: round(v, 6) for c, v in by_category.items()},
         "top_signals": tuple(contributor(c) for c in top),
         "trigger_event_id": move.trigger_event_id,
+        "hand_raise": move.hand_raise,
         "rules_version": rules_version,
         "at": ms_to_datetime(move.at_ms),
     }
@@ -118,6 +125,8 @@ def build_transition(
         )
         data["answers"] = profile.answers
         data["answers_score"] = profile.answers_score
+    if derived is not None:
+        data["person"], data["company"] = derived.person, derived.company
     if context is not None:
         account_id, domain, stage, score, engaged, personas = context
         data["account"] = AccountContext(
@@ -140,6 +149,7 @@ def _explained(
     contributions: list[Contribution],
     account: AccountState | None,
     rules: CompiledRules,
+    derived: Derived | None = None,
 ) -> TransitionData:
     """A move explained with the entity's scores and signals as of the move's time."""
     at_ms = move.at_ms
@@ -148,7 +158,7 @@ def _explained(
         intent_total(intent, at_ms), intent_by_category(intent, at_ms),
         top_contributors(contributions, at_ms, rules),
         account_context(account, at_ms, rules) if account else None,
-        rules.version,
+        rules.version, derived,
     )  # fmt: skip
 
 
@@ -159,8 +169,9 @@ def lead_transition(
     profile: Profile,
     rules: CompiledRules,
 ) -> TransitionData:
+    derived = derived_traits(lead, account, rules.free_mail)
     return _explained("lead", lead.lead_id, move, profile, lead.intent, lead.contributions,
-                      account, rules)  # fmt: skip
+                      account, rules, derived)  # fmt: skip
 
 
 def account_transition(move: Move, account: AccountState, rules: CompiledRules) -> TransitionData:

@@ -6,8 +6,9 @@ Pure: the caller passes the time (the API passes the request time); nothing is m
 from __future__ import annotations
 
 from leadq.compiled import CompiledRules
+from leadq.derived import derive
 from leadq.explain import contributor, top_contributors
-from leadq.profile import build_profile
+from leadq.profile import build_profile, derived_traits
 from leadq.stages import account_due, lead_due, mql_score
 from leadq.state import AccountState, LeadState
 from leadq.transitions import engaged_members, engaged_window_ms, intent_by_category, intent_total
@@ -23,6 +24,7 @@ def lead_view(
     lead: LeadState, account: AccountState | None, at_ms: int, rules: CompiledRules
 ) -> LeadView:
     profile = build_profile(lead, account, rules)
+    derived = derived_traits(lead, account, rules.free_mail)
     return LeadView.model_validate(
         {
             "lead_id": lead.lead_id,
@@ -50,6 +52,9 @@ def lead_view(
             "last_event_at": _at(lead.latest_ms),
             "next_decay_transition_at": _at(lead_due(lead, lead.profile or profile, rules)),
             "traits": lead.trait_values(),
+            "person": derived.person,
+            "company": derived.company,
+            "derived_from": derived.sources,
             "rules_version": rules.version,
         }
     )
@@ -72,6 +77,8 @@ def account_view(account: AccountState, at_ms: int, rules: CompiledRules) -> Acc
             "account_id": account.account_id,
             "as_of": ms_to_datetime(at_ms),
             "domain": account.domain,
+            "ids": sorted({account.account_id, *account.ids}),
+            "domains": sorted({d for d in (account.domain,) if d}),
             "stage": account.stage,
             "stage_since": _at(account.stage_since_ms),
             "intent_score": round(intent_total(account.intent, at_ms), 6),
@@ -87,6 +94,12 @@ def account_view(account: AccountState, at_ms: int, rules: CompiledRules) -> Acc
             "last_event_at": _at(account.latest_ms),
             "next_decay_transition_at": _at(account_due(account, rules)),
             "traits": account.trait_values(),
+            "company": derive(
+                {},
+                account.trait_values(),
+                account_id=account.account_id,
+                account_domain=account.domain,
+            ).company,
             "rules_version": rules.version,
         }
     )

@@ -27,8 +27,9 @@ from pydantic import (
 )
 
 from schemas.base import Contract
-from schemas.conditions import Conditions
+from schemas.conditions import Conditions, Matcher
 from schemas.freemail import DEFAULT_FREE_MAIL_DOMAINS
+from schemas.traits import DERIVED_FIELDS
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -134,6 +135,17 @@ class IntentRule(Contract):
     #: Machine activity (``Signal.is_bot``) scores only if this is set.
     count_bots: bool = False
 
+    @field_validator("when")
+    @classmethod
+    def _event_fields_only(cls, when: dict[str, Matcher]) -> dict[str, Matcher]:
+        for path in when:
+            if path.partition(".")[0] in DERIVED_FIELDS:
+                raise ValueError(
+                    f"{path!r} describes a person, not an event: use it in fit rules, "
+                    "disqualifiers or personas"
+                )
+        return when
+
 
 class Intent(Contract):
     #: Half-life per decay category; ``default`` applies to categories not listed.
@@ -199,6 +211,19 @@ class SqlStage(Contract):
     requires_answers: tuple[RuleId, ...] = ()
 
 
+class HandRaiseStage(Contract):
+    """The fast lane: an event matching one of ``rules`` (a demo request, contact sales, a
+    quote request...) makes a lead sales-ready (SQL) at once, whatever its score.
+
+    Applies to a lead that is known, an MQL or recycled (a new hand-raise after a sales
+    rejection is new news: it lifts the cool-down), never to a disqualified one, and only
+    if its fit grade is at least ``min_grade``. Machine traffic never raises a hand.
+    """
+
+    rules: tuple[RuleId, ...] = ()
+    min_grade: Grade = "F"
+
+
 class PqlStage(ScoreStage):
     """Product-qualified lead: product-usage intent reaches ``enter``."""
 
@@ -218,6 +243,7 @@ class MqaStage(ScoreStage):
 class Stages(Contract):
     mql: MqlStage
     sql: SqlStage = SqlStage()
+    hand_raise: HandRaiseStage = HandRaiseStage()
     pql: PqlStage | None = None
     mqa: MqaStage | None = None
 
@@ -270,6 +296,7 @@ class Rules(Contract):
         _unique("fit.rules", [r.id for r in self.fit.rules])
         _unique("answers", [a.id for a in self.answers])
         _missing("stages.sql.on_rules", self.stages.sql.on_rules, set(intent_ids))
+        _missing("stages.hand_raise.rules", self.stages.hand_raise.rules, set(intent_ids))
         _missing("stages.mql.requires_answers", self.stages.mql.requires_answers, answer_ids)
         _missing("stages.sql.requires_answers", self.stages.sql.requires_answers, answer_ids)
         if self.stages.mqa is not None:

@@ -89,6 +89,11 @@ class TransitionData(Contract):
     #: at once, whatever the score; empty for score- and decay-driven moves. Routing
     #: treats a non-empty value as a hand-raise (its own, usually shorter, SLA).
     hand_raise: tuple[str, ...] = ()
+    #: Lead transitions: who the person is and what their company is, as rules read
+    #: them (``person.<field>``, ``company.<field>``: title-derived seniority and
+    #: department, normalised firmographics; ``schemas.traits``).
+    person: dict[str, JsonValue] = Field(default_factory=dict)
+    company: dict[str, JsonValue] = Field(default_factory=dict)
     rules_version: str
     at: AwareDatetime
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, JsonValue
+from pydantic import AwareDatetime, Field, JsonValue
 
 from schemas.base import Contract
 from schemas.transition import AccountStage, Contributor, Fit, LifecycleStage, ProductStage
@@ -41,6 +41,12 @@ class LeadView(Contract):
     #: When decay alone will next move the lead (leave MQL or PQL), if it will.
     next_decay_transition_at: AwareDatetime | None
     traits: dict[str, JsonValue]
+    #: The derived views rules read as ``person.<field>`` and ``company.<field>``
+    #: (``schemas.traits``), and where each value was read (``"person.seniority":
+    #: "traits.title"``).
+    person: dict[str, JsonValue] = Field(default_factory=dict)
+    company: dict[str, JsonValue] = Field(default_factory=dict)
+    derived_from: dict[str, str] = Field(default_factory=dict)
     rules_version: str
 
 
@@ -49,6 +55,11 @@ class AccountView(Contract):
     account_id: str
     as_of: AwareDatetime
     domain: str | None
+    #: Every id that names this account: its own id (a company domain when one is known
+    #: for it, else a group id) and the group ids (``groupId``) linked to its domain.
+    ids: tuple[str, ...] = ()
+    #: The company domains it is known by (leads whose email is there belong to it).
+    domains: tuple[str, ...] = ()
     stage: AccountStage
     stage_since: AwareDatetime | None
     intent_score: float
@@ -60,4 +71,6 @@ class AccountView(Contract):
     last_event_at: AwareDatetime | None
     next_decay_transition_at: AwareDatetime | None
     traits: dict[str, JsonValue]
+    #: The account's own firmographics as rules read them (``company.<field>``).
+    company: dict[str, JsonValue] = Field(default_factory=dict)
     rules_version: str

@@ -128,10 +128,22 @@ def lead_view(view: LeadView) -> str:
             f"(grade {view.fit.grade}) + answers {view.answers_score:g} + intent "
             f"{view.intent_score:.1f} ({_categories(view.intent_by_category)})",
             f"{INDENT}answers: {answers}",
+            f"{INDENT}person: {_fields(view.person)}",
+            f"{INDENT}company: {_fields(view.company)}",
             f"{INDENT}top signals:",
             *_signals(view.top_signals, show_lead=False),
         ]
     )
+
+
+#: Derived fields the demo leaves out (the id is shown already; the others repeat one).
+_QUIET_FIELDS = frozenset({"id", "industry_raw", "employees_max", "employees_band"})
+
+
+def _fields(values: Mapping[str, object]) -> str:
+    """Derived traits as ``seniority=vp, department=engineering`` (``-`` if none)."""
+    shown = [f"{k}={v}" for k, v in values.items() if k not in _QUIET_FIELDS]
+    return ", ".join(shown) or "-"
 
 
 def account_view(view: AccountView) -> str:
@@ -147,6 +159,7 @@ def account_view(view: AccountView) -> str:
             f"{INDENT}stage {view.stage} since {clock(view.stage_since)}, intent "
             f"{view.intent_score:.1f} ({_categories(view.intent_by_category)}), "
             f"{view.engaged_people} engaged people, personas {', '.join(view.personas)}",
+            f"{INDENT}company: {_fields(view.company)}",
             f"{INDENT}people:",
             *people,
             f"{INDENT}top signals:",

@@ -107,11 +107,19 @@ def email_address(value: str | None, field: str) -> str | None:
 
 
 def domain_of(value: str | None) -> str | None:
-    """The host of a website or domain value: ``https://www.acme.com/x`` → ``www.acme.com``."""
-    if not value:
+    """The host of a website or domain value, lower-cased, without scheme, credentials,
+    port, path or trailing dot: ``https://www.Acme.com:443/about`` → ``www.acme.com``
+    (``Account.domain`` then drops the ``www.``)."""
+    if not value or not value.strip():
         return None
-    host = urlsplit(value).hostname if "://" in value else value.split("/", 1)[0]
-    return host or None
+    text = value.strip()
+    if "://" not in text:
+        text = "//" + text.lstrip("/")
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:  # an unbalanced IPv6 bracket: not a website
+        return None
+    return host.rstrip(".") or None if host else None
 
 
 def event_time(value: object, field: str) -> datetime:

@@ -231,6 +231,7 @@ def encode_account(account: AccountState) -> bytes:
         "lt": account.latest_ms,
         "dom": account.domain,
         "dms": _rel(account.domain_ms, base),
+        "ids": account.ids,
         "rv": account.rev,
         "it": _intent_out(account.intent, base),
         "co": [
@@ -255,6 +256,7 @@ def decode_account(account_id: str, raw: bytes) -> AccountState:
         account_id=account_id,
         domain=blob.get("dom"),
         domain_ms=_abs(blob.get("dms"), base),
+        ids=list(blob.get("ids") or ()),
         rev=int(blob.get("rv", 0)),
         stage=blob.get("st", "unengaged"),
         stage_since_ms=_abs(blob.get("ss"), base),
@@ -283,7 +285,7 @@ def _fact_in(raw: Any) -> Fact | None:
 
 def encode_record(record: KeyRecord) -> bytes:
     """A pointer is ``[parent, touched, pinned]``; a lead ``[nil, touched, pinned, group,
-    domain, gen, pending]``; trailing defaults left out."""
+    domain, gen, pending, links]``; trailing defaults left out."""
     facts = record.facts
     fields: list[Any] = [record.parent, record.touched, record.pinned]
     if record.parent is None:
@@ -292,6 +294,7 @@ def encode_record(record: KeyRecord) -> bytes:
             _fact_out(facts.domain),
             record.gen,
             [[s.lead_id, s.bucket, s.account_id] for s in record.pending],
+            [[group, fact.value, fact.at_ms, fact.event_id] for group, fact in facts.links],
         ]
     while len(fields) > 1 and fields[-1] in (None, 0, [], False):
         fields.pop()
@@ -299,11 +302,15 @@ def encode_record(record: KeyRecord) -> bytes:
 
 
 def decode_record(raw: bytes) -> KeyRecord:
-    fields = unpack(raw) + [None] * 7
-    parent, touched, pinned, group, domain, gen, pending = fields[:7]
+    fields = unpack(raw) + [None] * 8
+    parent, touched, pinned, group, domain, gen, pending, links = fields[:8]
     return KeyRecord(
         parent=parent,
-        facts=AccountFacts(_fact_in(group), _fact_in(domain)),
+        facts=AccountFacts(
+            _fact_in(group),
+            _fact_in(domain),
+            tuple((link[0], Fact(link[1], int(link[2]), link[3])) for link in links or ()),
+        ),
         gen=int(gen or 0),
         pending=tuple(
             Source(lead_id=lead, bucket=int(bucket), account_id=account)

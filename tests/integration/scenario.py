@@ -286,7 +286,7 @@ CAREERS_RULE = {
 
 
 def workload_rules(directory: Path) -> Path:
-    data = yaml.safe_load(Path("rules/example.yaml").read_text())
+    data = yaml.safe_load(Path("tests/rules/scenarios.yaml").read_text())
     data["intent"]["rules"].append(CAREERS_RULE)
     path = directory / "workload-rules.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))

@@ -23,7 +23,7 @@ from schemas.transition import TransitionEvent
 from streams.kafka.dead_letter import REASON_HEADER
 from streams.kafka.topic_reader import Record
 from streams.settings import Settings
-from tests.helpers import produce, produce_records, read_until, running_app
+from tests.helpers import SCENARIO_RULES, produce, produce_records, read_until, running_app
 from tests.integration.scenario import (
     Inbound,
     applied,
@@ -65,7 +65,7 @@ def dead_letter_sources(record: Record) -> tuple[str, int, int]:
 async def test_bad_inputs_are_dead_lettered_and_the_good_ones_in_their_batch_go_on(
     qualifier_settings: Settings,
 ) -> None:
-    settings = qualifier_settings
+    settings = qualifier_settings.with_changes(rules_path=SCENARIO_RULES)
     topics = settings.topics
     rules = compile_rules(load_rules(settings.rules_path))
     now = recent_start(hours_ago=0.5)

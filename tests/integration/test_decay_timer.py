@@ -31,7 +31,7 @@ HALF_LIFE_S = 2.0
 
 def fast_decay_rules(directory: Path) -> Path:
     """The example rules with every half-life at 2 s."""
-    data = yaml.safe_load(Path("rules/example.yaml").read_text())
+    data = yaml.safe_load(Path("tests/rules/scenarios.yaml").read_text())
     data["intent"]["half_lives"] = dict.fromkeys(data["intent"]["half_lives"], "2s")
     path = directory / "fast-decay.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))

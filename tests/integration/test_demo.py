@@ -51,10 +51,11 @@ def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
     events = [TransitionEvent.model_validate(d) for d in documents if "specversion" in d]
     assert sorted(e.type for e in events) == [
         "io.leadq.account.mqa",
-        "io.leadq.lead.mql",
+        *["io.leadq.lead.mql"] * 4,
         "io.leadq.lead.sql",
         "io.leadq.lead.sql",
     ]
+    assert "hand-raise: demo_request (Requested a demo)" in out
     [lead] = [LeadView.model_validate(d) for d in documents if "mql_score" in d]
     [account] = [AccountView.model_validate(d) for d in documents if "people" in d]
     assert (lead.lead_id, lead.stage, lead.fit.grade) == ("u:ada", "sql", "A")

@@ -18,7 +18,7 @@ from leadq.compiled import compile_rules
 from schemas.rules import load_rules
 from schemas.transition import CLOUDEVENT_SOURCE, TransitionEvent
 from streams.settings import Settings
-from tests.helpers import read_until, running_app
+from tests.helpers import SCENARIO_RULES, read_until, running_app
 from tests.integration.scenario import (
     Inbound,
     canonical,
@@ -72,7 +72,7 @@ def buyer_journey() -> list[Inbound]:
 async def test_vendor_events_become_cloudevents_and_redis_state(
     qualifier_settings: Settings,
 ) -> None:
-    settings = qualifier_settings
+    settings = qualifier_settings.with_changes(rules_path=SCENARIO_RULES)
     rules = compile_rules(load_rules(settings.rules_path))
     messages = buyer_journey()
     wanted = expected_events(await replay_of(messages, rules))
@@ -82,7 +82,7 @@ async def test_vendor_events_become_cloudevents_and_redis_state(
             settings.kafka_bootstrap, [settings.topics.routing], has_ids(wanted)
         )
         lead = await store.lead("u:ann")
-        account = await store.account("acme")
+        account = await store.account("acme.com")
 
     # CloudEvents 1.0, structured mode, keyed by lead, with deterministic ids.
     events = {}
@@ -102,7 +102,8 @@ async def test_vendor_events_become_cloudevents_and_redis_state(
     assert mql.data.fit is not None
     assert mql.data.fit.grade == "A"
     assert mql.data.account is not None
-    assert mql.data.account.account_id == "acme"
+    # The group "acme" gave its website: the account is keyed by that domain.
+    assert mql.data.account.account_id == "acme.com"
     top = [(s.rule_id, s.event_id) for s in mql.data.top_signals]
     assert top[:2] == [("product_signup", "e2e-08"), ("pricing_page", "e2e-03")]
     assert (pql.data.track, pql.data.trigger_event_id) == ("product", "e2e-12")
@@ -111,7 +112,8 @@ async def test_vendor_events_become_cloudevents_and_redis_state(
     assert lead is not None
     assert account is not None
     assert (lead.stage, lead.product_stage) == ("sql", "pql")
-    assert (lead.email, lead.account_id) == ("ann@acme.com", "acme")
+    assert (lead.email, lead.account_id) == ("ann@acme.com", "acme.com")
+    assert account.ids == ["acme"]
     assert lead.trait_values()["title"] == "VP Engineering"
     assert all(lead.has_seen(f"e2e-{n:02d}") for n in range(1, 14))
     scored = {(c.rule_id, c.event_id) for c in lead.contributions}

@@ -11,7 +11,7 @@ from agents.worker import build_app
 from schemas.transition import TransitionEvent
 from streams.kafka.dead_letter import REASON_HEADER
 from streams.settings import Settings
-from tests.helpers import produce, read_until, running_app
+from tests.helpers import SCENARIO_RULES, produce, read_until, running_app
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -41,7 +41,7 @@ def sendgrid(event_id: str, minutes: int) -> bytes:
 
 
 async def test_events_become_explained_transitions(leadq_settings: Settings) -> None:
-    settings = leadq_settings
+    settings = leadq_settings.with_changes(rules_path=SCENARIO_RULES)
     web = [
         segment("identify", "m0", 0, traits={"email": "ann@acme.com", "seniority": "vp"}),
         segment(
@@ -79,7 +79,7 @@ async def test_events_become_explained_transitions(leadq_settings: Settings) -> 
 
 
 async def test_bad_input_is_dead_lettered_and_the_rest_goes_on(leadq_settings: Settings) -> None:
-    settings = leadq_settings
+    settings = leadq_settings.with_changes(rules_path=SCENARIO_RULES)
     bad = [b"{not json", b"[1, 2]", b'{"type": "track"}', b'{"hello": "world"}']
     async with running_app(build_app(settings)):
         sent = await produce(settings.kafka_bootstrap, settings.topics.web, bad, key=b"k")

@@ -19,7 +19,7 @@ from leadq.transitions import intent_total
 from schemas.rules import load_rules
 from schemas.views import AccountView, LeadView
 from streams.settings import Settings
-from tests.helpers import running_app
+from tests.helpers import SCENARIO_RULES, running_app
 from tests.integration.scenario import (
     feed_in_event_order,
     open_store,
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_views_of_leads_and_accounts_and_404s(qualifier_settings: Settings) -> None:
-    settings = qualifier_settings
+    settings = qualifier_settings.with_changes(rules_path=SCENARIO_RULES)
     rules = compile_rules(load_rules(settings.rules_path))
     messages = story(recent_start())
     reference = await replay_of(messages, rules)

@@ -25,7 +25,7 @@ from streams.state.store import Retention
 from tests.integration.scenario import StorePipeline
 
 pytestmark = pytest.mark.integration
-RULES = compile_rules(load_rules("rules/example.yaml"))
+RULES = compile_rules(load_rules("tests/rules/scenarios.yaml"))
 T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 COLD_S = 3000
 

@@ -12,6 +12,8 @@ from cli.demo import render as demo_render
 from cli.demo.run import featured
 from cli.demo.scenario import DEMO_EVENTS, expect, load_scenario, plan_waves, shift_times
 from leadq.compiled import compile_rules
+from leadq.state import AccountState, LeadState
+from leadq.views import account_view, lead_view
 from schemas.rules import load_rules
 from schemas.transition import TransitionEvent, to_cloudevent
 from streams.settings import Settings
@@ -73,10 +75,15 @@ def test_the_scenario_causes_mql_sql_mqa_and_one_dead_letter() -> None:
     expected = expect(load_scenario(DEMO_EVENTS, NOW_MS), rules)
     assert expected.counts() == {
         ("io.leadq.lead.mql", "u:ada"): 1,
-        ("io.leadq.lead.sql", "u:ada"): 1,
+        ("io.leadq.lead.sql", "u:ada"): 1,  # the hand-raise fast lane
         ("io.leadq.account.mqa", "acme.io"): 1,
-        ("io.leadq.lead.sql", "e:grace@globex.com"): 1,
+        ("io.leadq.lead.mql", "e:bob@acme.io"): 1,
+        ("io.leadq.lead.mql", "u:carol"): 1,
+        ("io.leadq.lead.mql", "e:grace@globex.com"): 1,
+        ("io.leadq.lead.sql", "e:grace@globex.com"): 1,  # sales accepted
     }
+    [ada_sql] = [t for t in expected.transitions if t.stage_to == "sql" and t.entity_id == "u:ada"]
+    assert ada_sql.reason == "hand-raise: demo_request (Requested a demo)"
     assert expected.dead_letters == 1
     assert featured(expected) == ("u:ada", "acme.io")
 
@@ -88,7 +95,7 @@ def test_a_transition_reads_well(rules_version: str) -> None:
     text = demo_render.transition(TransitionEvent.model_validate_json(mqa.model_dump_json()), 7.25)
     assert text.startswith("[  7.2s] io.leadq.account.mqa  account acme.io  at ")
     assert "unengaged → mqa: account score" in text
-    assert "demo_request    25.0 of 25 pts  web-ada-7" in text
+    assert "demo_request    30.0 of 30 pts  web-ada-7" in text
     assert "(u:ada)" in text
 
 
@@ -99,3 +106,18 @@ def test_the_console_prints_and_keeps_milestones() -> None:
     console.mark("done")
     assert out.getvalue() == "hello\n"
     assert demo_render.timings(console.marks).startswith("timings, seconds since the start: done ")
+
+
+def test_views_show_derived_traits() -> None:
+    rules = compile_rules(load_rules(Settings().rules_path))
+    lead = LeadState(lead_id="u:ada", email="ada@acme-robotics.com", account_id="acme")
+    lead.traits = {"title": ("VP of Engineering", 1), "address": ({"country": "USA"}, 1)}
+    account = AccountState(account_id="acme", domain="acme-robotics.com")
+    account.traits = {"employees": ("1,001-5,000", 1), "industry": ("Computer Software", 1)}
+    text = demo_render.lead_view(lead_view(lead, account, NOW_MS, rules))
+    assert "person: title=VP of Engineering, seniority=vp, department=engineering, country=US" in (
+        text
+    )
+    assert "company: employees=1001, industry=software, domain=acme-robotics.com" in text
+    text = demo_render.account_view(account_view(account, NOW_MS, rules))
+    assert "company: employees=1001, industry=software, domain=acme-robotics.com" in text

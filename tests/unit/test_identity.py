@@ -26,7 +26,7 @@ from tests.harness import World, new_world
 
 pytestmark = pytest.mark.usefixtures("store_kind")
 
-RULES_PATH = Path(__file__).resolve().parents[2] / "rules" / "example.yaml"
+RULES_PATH = Path(__file__).resolve().parents[1] / "rules" / "scenarios.yaml"
 RULES: CompiledRules = compile_rules(load_rules(RULES_PATH))
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z

@@ -93,6 +93,7 @@ def _rules_with_intent(conditions: list[dict[str, Any]]) -> Any:
         {"id": f"r{i}", "when": when, "points": 1} for i, when in enumerate(conditions)
     ]
     raw["stages"]["sql"]["on_rules"] = []
+    raw["stages"]["hand_raise"] = {"rules": []}
     return Rules.model_validate(raw)
 
 

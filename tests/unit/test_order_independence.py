@@ -15,7 +15,7 @@ from leadq.transitions import intent_total
 from schemas.rules import load_rules
 from schemas.signal import Signal
 
-RULES: CompiledRules = compile_rules(load_rules("rules/example.yaml"))
+RULES: CompiledRules = compile_rules(load_rules("tests/rules/scenarios.yaml"))
 START = datetime(2026, 11, 1, tzinfo=UTC)
 KINDS = {
     "pricing": {"channel": "web", "type": "page", "properties": {"path": "/pricing"}},

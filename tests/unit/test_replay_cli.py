@@ -71,7 +71,7 @@ def _types(stdout: str) -> list[str]:
 
 
 def test_prints_every_transition_as_a_cloudevent(events_file: Path) -> None:
-    code, out, err = _run(["replay", "--rules", "rules/example.yaml", str(events_file)])
+    code, out, err = _run(["replay", "--rules", "tests/rules/scenarios.yaml", str(events_file)])
     assert (code, err) == (0, "")
     assert _types(out) == ["io.leadq.lead.mql", "io.leadq.lead.sql"]
     mql = TransitionEvent.model_validate_json(out.splitlines()[0])
@@ -82,7 +82,7 @@ def test_prints_every_transition_as_a_cloudevent(events_file: Path) -> None:
 def test_output_is_byte_identical_whatever_the_input_order(
     events_file: Path, tmp_path: Path
 ) -> None:
-    args = ["replay", "--rules", "rules/example.yaml"]
+    args = ["replay", "--rules", "tests/rules/scenarios.yaml"]
     first = _run([*args, str(events_file)])
     shuffled = tmp_path / "shuffled.jsonl"
     lines = _lines()
@@ -95,12 +95,12 @@ def test_output_is_byte_identical_whatever_the_input_order(
 def test_until_fires_decay_driven_transitions(events_file: Path) -> None:
     later = (T0 + timedelta(days=60)).isoformat()
     code, out, _ = _run(
-        ["replay", "--rules", "rules/example.yaml", "--until", later, str(events_file)]
+        ["replay", "--rules", "tests/rules/scenarios.yaml", "--until", later, str(events_file)]
     )
     assert code == 0
     assert _types(out) == ["io.leadq.lead.mql", "io.leadq.lead.sql"]  # SQL does not decay
     code, out, _ = _run(
-        ["replay", "--rules", "rules/example.yaml", "--until", "now", str(events_file)]
+        ["replay", "--rules", "tests/rules/scenarios.yaml", "--until", "now", str(events_file)]
     )
     assert code == 0
 
@@ -111,10 +111,12 @@ def test_until_recycles_an_mql_that_decays(tmp_path: Path) -> None:
     lines.append(json.dumps(_segment("track", "w3", 8, event="Webinar Attended")))
     path = tmp_path / "mql.jsonl"
     path.write_text("\n".join(lines))
-    _, now, _ = _run(["replay", "--rules", "rules/example.yaml", str(path)])
+    _, now, _ = _run(["replay", "--rules", "tests/rules/scenarios.yaml", str(path)])
     assert _types(now) == ["io.leadq.lead.mql"]
     later = (T0 + timedelta(days=60)).isoformat()
-    _, out, _ = _run(["replay", "--rules", "rules/example.yaml", "--until", later, str(path)])
+    _, out, _ = _run(
+        ["replay", "--rules", "tests/rules/scenarios.yaml", "--until", later, str(path)]
+    )
     assert _types(out) == ["io.leadq.lead.mql", "io.leadq.lead.recycled"]
     recycled = TransitionEvent.model_validate_json(out.splitlines()[1])
     assert recycled.data.trigger_event_id is None
@@ -122,7 +124,9 @@ def test_until_recycles_an_mql_that_decays(tmp_path: Path) -> None:
 
 
 def test_summary_counts_stages_and_scores(events_file: Path) -> None:
-    code, out, _ = _run(["replay", "--rules", "rules/example.yaml", "--summary", str(events_file)])
+    code, out, _ = _run(
+        ["replay", "--rules", "tests/rules/scenarios.yaml", "--summary", str(events_file)]
+    )
     assert code == 0
     assert "lead.mql" in out
     assert "lead.sql" in out
@@ -134,19 +138,19 @@ def test_summary_counts_stages_and_scores(events_file: Path) -> None:
 def test_rejected_input_is_reported_and_skipped(tmp_path: Path, events_file: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(events_file.read_text() + "{not json\n" + '{"hello": "world"}\n')
-    code, out, err = _run(["replay", "--rules", "rules/example.yaml", str(bad)])
+    code, out, err = _run(["replay", "--rules", "tests/rules/scenarios.yaml", str(bad)])
     assert code == 0
     assert _types(out) == ["io.leadq.lead.mql", "io.leadq.lead.sql"]
     assert "line 9" in err
     assert "line 10" in err
     assert "2 input item(s) rejected" in err
-    code, _, _ = _run(["replay", "--rules", "rules/example.yaml", "--strict", str(bad)])
+    code, _, _ = _run(["replay", "--rules", "tests/rules/scenarios.yaml", "--strict", str(bad)])
     assert code == 2
 
 
 def test_reads_stdin_and_reports_bad_rules(events_file: Path, tmp_path: Path) -> None:
     code, out, _ = _run(
-        ["replay", "--rules", "rules/example.yaml", "-"], stdin=events_file.read_bytes()
+        ["replay", "--rules", "tests/rules/scenarios.yaml", "-"], stdin=events_file.read_bytes()
     )
     assert code == 0
     assert len(out.splitlines()) == 2
@@ -161,7 +165,7 @@ def test_a_channel_prefix_names_the_topic_of_a_file(tmp_path: Path) -> None:
     signups = [_segment("track", f"s{i}", i, event="Signed Up") for i in range(3)]
     path = tmp_path / "product.jsonl"
     path.write_text("\n".join(json.dumps(s) for s in signups))
-    args = ["replay", "--rules", "rules/example.yaml"]
+    args = ["replay", "--rules", "tests/rules/scenarios.yaml"]
     # Segment track calls do not say their topic: read as web, product rules never match;
     # named as the product topic's, three signups (3 × 20, barely decayed) reach PQL entry 40.
     assert _types(_run([*args, str(path)])[1]) == []

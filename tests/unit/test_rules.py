@@ -29,21 +29,35 @@ def _with(path: str, value: Any) -> dict[str, Any]:
 def test_example_rules_are_valid_and_complete() -> None:
     rules = load_rules(EXAMPLE)
     assert isinstance(rules, Rules)
-    assert rules.version.startswith("2026.11+")
+    assert rules.version.startswith("2026.12+")
     ids = {r.id for r in rules.intent.rules}
     assert {
         "demo_request",
+        "contact_sales",
+        "quote_request",
         "pricing_page",
+        "security_page",
+        "integrations_page",
         "case_study",
-        "webinar",
+        "docs",
+        "webinar_attended",
+        "whitepaper",
         "blog",
         "email_open",
         "unsubscribe",
+        "trial_started",
     } <= ids
     assert {d.id for d in rules.fit.disqualifiers} >= {"competitor", "student"}
-    assert (rules.stages.mql.enter, rules.stages.mql.exit) == (100, 60)
+    assert (rules.stages.mql.enter, rules.stages.mql.exit) == (55, 25)
+    assert rules.stages.hand_raise.rules == ("demo_request", "contact_sales", "quote_request")
     assert rules.stages.mqa is not None
-    assert rules.stages.mqa.min_engaged_people == 3
+    assert rules.stages.mqa.min_engaged_people == 2
+    # Ordinary SDK data: the rules read derived person/company traits, not raw ones a
+    # tracking plan rarely has (traits.seniority, traits.department).
+    text = EXAMPLE.read_text()
+    assert "person.seniority" in text
+    assert "company.employees" in text
+    assert "traits.seniority" not in text
 
 
 @pytest.mark.parametrize(
@@ -132,7 +146,7 @@ class _Args:
 
 def test_rules_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_check(_Args(EXAMPLE)) == 0  # type: ignore[arg-type]
-    assert "ok — version 2026.11+" in capsys.readouterr().out
+    assert "ok — version 2026.12+" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(_with("stages.mql.exit", 150)))
     assert run_check(_Args(bad)) == 1  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ from streams.state.codec import (
     unpack,
 )
 
-RULES = compile_rules(load_rules("rules/example.yaml"))
+RULES = compile_rules(load_rules("tests/rules/scenarios.yaml"))
 REPLAY = asyncio.run(replay(signals_of(generate(WorkloadConfig(seed=3, events=3000)))[0], RULES))
 LEADS = sorted(REPLAY.store.leads(), key=lambda lead: lead.lead_id)
 ACCOUNTS = sorted(REPLAY.store.accounts(), key=lambda account: account.account_id)
