@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from leadq.review.history import CrmOutcome, LeadHistory, Routing
+from leadq.review.history import SALES_VERDICTS, CrmOutcome, LeadHistory, Routing
 from schemas.review import Durations
 
 HOUR_MS = 3_600_000
@@ -53,7 +53,7 @@ def sales_verdict(
     """The lead's first sales verdict (accepted or rejected): in ``period``, or, with
     ``after_ms``, the first at or after that time wherever it falls."""
     for outcome in lead.outcomes:
-        if outcome.name not in ("sales_accepted", "sales_rejected"):
+        if outcome.name not in SALES_VERDICTS:
             continue
         if (after_ms is None and period.holds(outcome.at_ms)) or (
             after_ms is not None and outcome.at_ms >= after_ms
