@@ -18,6 +18,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "normalize",
     "replay",
+    "report",
     "backfill",
     "rules",
     "dev",

@@ -83,8 +83,10 @@ def split_channel(argument: str, default: str | None) -> tuple[str, str | None]:
     return argument, default
 
 
-def read_signals(paths: list[str], fmt: str, channel: str | None) -> tuple[list[Signal], int]:
-    """Every signal in ``paths``; rejects are reported on stderr and counted."""
+def read_signals(
+    paths: list[str], fmt: str, channel: str | None, prog: str = "leadq replay"
+) -> tuple[list[Signal], int]:
+    """Every signal in ``paths``; rejects are reported on stderr (as ``prog``) and counted."""
     signals: list[Signal] = []
     rejected = 0
     for argument in paths:
@@ -96,7 +98,7 @@ def read_signals(paths: list[str], fmt: str, channel: str | None) -> tuple[list[
             for reject in result.rejects:
                 rejected += 1
                 where = label if reject.index is None else f"{label}, item {reject.index}"
-                print(f"leadq replay: {path}, {where}: {reject.reason}", file=sys.stderr)
+                print(f"{prog}: {path}, {where}: {reject.reason}", file=sys.stderr)
     return signals, rejected
 
 

@@ -29,6 +29,7 @@ from pydantic import (
 from schemas.base import Contract
 from schemas.conditions import Conditions, Matcher
 from schemas.freemail import DEFAULT_FREE_MAIL_DOMAINS
+from schemas.outcomes import Outcomes
 from schemas.traits import DERIVED_FIELDS
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -286,6 +287,8 @@ class Rules(Contract):
     default_persona: RuleId = "other"
     accounts: Accounts = Accounts()
     explain: Explain = Explain()
+    #: Reason codes for sales outcomes, read by the review report (``leadq report``).
+    outcomes: Outcomes = Outcomes()
 
     @model_validator(mode="after")
     def _references_exist(self) -> Rules:
@@ -344,8 +347,11 @@ def rules_from_data(data: Any, source: str = "<rules>") -> Rules:
         rules = Rules.model_validate(data)
     except ValidationError as error:
         raise RulesError(source, [_describe(e) for e in error.errors()]) from None
-    # Sorted keys: mapping order (grades, half-lives) is formatting, not content.
-    canonical = json.dumps(rules.model_dump(mode="json", exclude={"version"}), sort_keys=True)
+    # Sorted keys: mapping order (grades, half-lives) is formatting, not content. The
+    # reason codes decide no stage (only how the review report files reasons), so they
+    # are left out: editing them does not make every past transition look outdated.
+    content = rules.model_dump(mode="json", exclude={"version", "outcomes"})
+    canonical = json.dumps(content, sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
     label = data.get("version")
     version = f"{label}+{digest}" if label else digest
