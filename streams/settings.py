@@ -26,6 +26,7 @@ Environment variables (defaults in brackets):
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
+- ``LEADQ_ALERTS__*``: SDR alerts to Slack-compatible webhooks, see :class:`AlertsSettings`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,44 @@ class IngestSettings(BaseModel):
     startup_timeout_s: float = Field(default=30.0, gt=0.0)
 
 
+class AlertsSettings(BaseModel):
+    """SDR alerts (``agents.alerts``): the default webhook, pacing, retries, memory.
+
+    ``webhook_url`` is a secret (an incoming-webhook URL carries its token): kept out of
+    ``repr`` and never logged in full.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Run the alerts consumer in ``leadq worker``.
+    enabled: bool = True
+    #: Used when neither the owner nor the team has a webhook in the routing file.
+    webhook_url: SecretStr | None = None
+    #: Least time between two requests to one webhook (Slack: about one message a second).
+    per_webhook_interval_s: float = Field(default=1.0, ge=0.0, le=60.0)
+    #: Requests per alert at most (429s included), and the time from the first one after
+    #: which an alert that still fails is dead-lettered.
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    max_retry_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+    #: Backoff after a 5xx or a connection error: base · 2^(n−1), capped, with jitter.
+    backoff_base_s: float = Field(default=0.5, gt=0.0, le=60.0)
+    backoff_max_s: float = Field(default=30.0, gt=0.0, le=600.0)
+    request_timeout_s: float = Field(default=10.0, gt=0.0, le=120.0)
+    #: How long a worker's claim on an alert lasts without renewal: a crashed worker's
+    #: unacknowledged alert is sent again only after this.
+    claim_lease_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    #: How long a delivered (or dead-lettered) alert id is remembered.
+    remember_days: float = Field(default=7.0, gt=0.0, le=365.0)
+    #: Most assignment records handled at once (a batch is done when its slowest webhook is).
+    max_batch: int = Field(default=50, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_wait(self) -> AlertsSettings:
+        if self.claim_lease_s <= self.backoff_max_s + self.request_timeout_s:
+            raise ValueError("claim_lease_s must exceed backoff_max_s + request_timeout_s")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration of a leadq process. See the module docstring for env names."""
 
@@ -155,6 +194,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     uvloop: bool = True
     ingest: IngestSettings = IngestSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> Settings:
