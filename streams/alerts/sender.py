@@ -15,7 +15,9 @@ at least ``per_webhook_interval_s`` apart, after any ``Retry-After`` a 429 asked
 after the backoff of a 5xx; a slow or failing webhook delays only its own alerts. When
 another worker holds a live claim on the alert (it is sending it, or it died and its
 lease has not expired), ``deliver`` waits, off the queue, until that claim is settled
-or expires, then tries again: the alert is settled exactly once in the ledger.
+or expires, then tries again: the alert is settled exactly once in the ledger. One
+alert id always goes to one webhook (the URL comes from the event), so two copies of it
+in one worker queue behind each other and the second finds the first settled.
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ class AlertDispatcher:
         self.ledger = ledger
         self.redis: RedisCall = redis
         self.stopping = stopping
+        #: This dispatcher's claim token: its own claims are renewed, not waited for (a
+        #: batch run again after a broker error finds them), another's are waited for.
+        self.token = uuid.uuid4().hex
         self._senders: dict[str, WebhookSender] = {}
         self._session: aiohttp.ClientSession | None = None
 
@@ -188,9 +193,8 @@ class AlertDispatcher:
         sender = self._senders.get(url)
         if sender is None:
             sender = self._senders[url] = WebhookSender(url, self)
-        token = uuid.uuid4().hex
         while True:
-            result = await sender.submit(Job(alert_id, body, token))
+            result = await sender.submit(Job(alert_id, body, self.token))
             if result.kind != "busy":
                 return result
             if self.stopping():
