@@ -35,8 +35,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -125,7 +126,8 @@ class AlertsSettings(BaseModel):
     ``repr`` and never logged in full.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Inputs stay out of error messages: a mistyped webhook URL is still a secret.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     #: Run the alerts consumer in ``leadq worker``.
     enabled: bool = True
@@ -149,6 +151,15 @@ class AlertsSettings(BaseModel):
     #: Most assignment records handled at once (a batch is done when its slowest webhook is).
     max_batch: int = Field(default=50, ge=1, le=10_000)
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, url: SecretStr | None) -> SecretStr | None:
+        parts = urlsplit(url.get_secret_value()) if url is not None else None
+        if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+            # The URL itself is a secret: say what is wrong, not what it is.
+            raise ValueError("must be an http(s) URL with a host, e.g. https://hooks.slack.com/...")
+        return url
+
     @model_validator(mode="after")
     def _lease_outlives_a_wait(self) -> AlertsSettings:
         if self.claim_lease_s <= self.backoff_max_s + self.request_timeout_s:
@@ -159,8 +170,14 @@ class AlertsSettings(BaseModel):
 class Settings(BaseSettings):
     """The whole configuration of a leadq process. See the module docstring for env names."""
 
+    # Inputs stay out of error messages: several settings are secrets (webhook URLs,
+    # signing keys); a message still names the variable and what was expected.
     model_config = SettingsConfigDict(
-        env_prefix="LEADQ_", env_nested_delimiter="__", frozen=True, extra="ignore"
+        env_prefix="LEADQ_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     kafka_bootstrap: str = "localhost:9092"

@@ -5,7 +5,8 @@ an :class:`Answer`: ``delivered`` (2xx), ``retry_after`` (429: Slack's rate limi
 the wait its ``Retry-After`` header asks for, seconds or an HTTP date), ``transient``
 (5xx, a timeout, a refused or broken connection: worth retrying with backoff) or
 ``permanent`` (any other status: 4xx such as a revoked webhook's 404/410 or Slack's
-400 ``invalid_payload``, and redirects, which are not followed). Reasons never contain
+400 ``invalid_payload``, redirects, which are not followed, and a URL that is not
+http(s)). Reasons never contain
 the URL (it carries a secret).
 """
 
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 
 Verdict = Literal["delivered", "retry_after", "transient", "permanent"]
 #: The part of an error answer's body kept in a reason (Slack's answers are short codes).
 BODY_CHARS = 120
+UNUSABLE_URL = "not a usable http(s) webhook URL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,8 @@ async def post_message(
     session: aiohttp.ClientSession, url: str, body: bytes, timeout_s: float
 ) -> Answer:
     """POST ``body`` (JSON) to ``url`` once (see the module docstring)."""
+    if not usable_url(url):
+        return Answer("permanent", UNUSABLE_URL)
     try:
         async with session.post(
             url,
@@ -50,6 +55,15 @@ async def post_message(
         return Answer("transient", f"no answer within {timeout_s:g}s")
     except aiohttp.ClientError as error:
         return Answer("transient", f"connection failed: {type(error).__name__}")
+
+
+def usable_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def judge(status: int, body: str, retry_after: str | None) -> Answer:

@@ -144,6 +144,15 @@ async def test_a_4xx_is_not_retried(redis_url: str) -> None:
     assert "HTTP 404 'no_service'" in result.reason
 
 
+@pytest.mark.parametrize("url", ["not a url", "ftp://files.example.com/secret-token"])
+async def test_an_unusable_url_is_not_retried(redis_url: str, url: str) -> None:
+    async with dispatcher(redis_url) as d:
+        result = await send(d, url, event())
+    assert (result.kind, result.attempts) == ("failed", 1)
+    assert "not a usable http(s) webhook URL" in result.reason
+    assert "secret-token" not in result.reason
+
+
 async def test_a_retry_after_beyond_the_retry_budget_fails_at_once(redis_url: str) -> None:
     settings = QUICK.model_copy(update={"max_retry_s": 1.0})
     async with WebhookServer() as hooks, dispatcher(redis_url, settings) as d:

@@ -34,6 +34,22 @@ def test_a_claim_lease_must_outlive_one_wait_and_request() -> None:
         AlertsSettings(claim_lease_s=20.0, backoff_max_s=15.0, request_timeout_s=10.0)
 
 
+@pytest.mark.parametrize("url", ["hooks.slack.com/services/T/B/secretX", "ftp://h/secretX", "x"])
+def test_a_default_webhook_must_be_http_and_is_not_echoed(url: str) -> None:
+    with pytest.raises(ValidationError, match="must be an http") as raised:
+        AlertsSettings(webhook_url=url)
+    assert "secretX" not in str(raised.value)
+
+
+def test_a_bad_default_webhook_in_the_environment_is_not_echoed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEADQ_ALERTS__WEBHOOK_URL", "hooks.example.com/secretX")
+    with pytest.raises(ValidationError, match=r"alerts\.webhook_url") as raised:
+        Settings()
+    assert "secretX" not in str(raised.value)
+
+
 def test_a_redacted_url_shows_no_path_or_query() -> None:
     shown = redact_url(SECRET_URL)
     assert shown.startswith("https://hooks.example.com/…#")
