@@ -9,6 +9,7 @@ is not an assignment event, goes to the dead-letter topic (without webhook secre
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from streams.kafka.dead_letter import REASON_HEADER
 from streams.process import free_port
 from streams.settings import AlertsSettings, Settings
 from streams.state.connect import redis_client
+from streams.worker_process import WORKER_STOP_TIMEOUT_S, worker_process
 from tests.assignment_samples import assignment, breach
 from tests.helpers import Outgoing, eventually, produce_records, read_until, running_app
 from tests.webhook_server import Scripted, WebhookServer
@@ -27,7 +29,7 @@ from tests.webhook_server import Scripted, WebhookServer
 pytestmark = pytest.mark.integration
 
 
-def alert_settings(settings: Settings, hooks: WebhookServer) -> Settings:
+def alert_settings(settings: Settings, hooks: WebhookServer, **changes: Any) -> Settings:
     alerts = AlertsSettings(
         webhook_url=hooks.url("default"),
         per_webhook_interval_s=0.0,
@@ -36,7 +38,7 @@ def alert_settings(settings: Settings, hooks: WebhookServer) -> Settings:
         request_timeout_s=2.0,
         claim_lease_s=5.0,
         max_attempts=3,
-    )
+    ).model_copy(update=changes)
     return settings.model_copy(update={"alerts": alerts})
 
 
@@ -142,3 +144,41 @@ async def test_what_cannot_be_delivered_is_dead_lettered_once_without_secrets(
     kept = AssignmentEvent.model_validate_json(by_key[b"lead-r"].value or b"")
     assert kept.id == revoked.id
     assert by_key[b"lead-x"].value == b'{"not": "an assignment"}'
+
+
+async def test_a_worker_killed_mid_request_sends_that_alert_at_most_once_more(
+    qualifier_settings: Settings, tmp_path: Path
+) -> None:
+    async with WebhookServer() as hooks:
+        # Long enough a request for the kill to land while it waits for the answer.
+        hooks.answer("slow", Scripted(200, "ok", delay_s=4.0))
+        settings = alert_settings(qualifier_settings, hooks, request_timeout_s=6.0,
+                                  claim_lease_s=7.0)  # fmt: skip
+        alert = lead_event("lead-k", 1, owner=to_rep(hooks, "slow"))
+        first = worker_process(settings, tmp_path, "worker (to be killed)")
+        first.start()
+        try:
+            await produce_records(settings.kafka_bootstrap, [record(settings, alert)])
+            await eventually(lambda: len(hooks.to("slow")) == 1)
+        finally:
+            first.kill()  # SIGKILL mid-request: no answer read, nothing recorded, no commit
+        second = worker_process(settings, tmp_path, "worker (restarted)")
+        second.start()
+        try:
+            # Behind the re-delivered alert on the same partition and webhook.
+            marker = lead_event("lead-k", 2, owner=to_rep(hooks, "slow"))
+            await produce_records(settings.kafka_bootstrap, [record(settings, marker)])
+            await eventually(lambda: len(hooks.to("slow")) >= 3, deadline_s=60)
+        finally:
+            exit_code = second.stop(WORKER_STOP_TIMEOUT_S)
+        assert exit_code == 0, second.log_tail(40)
+        client = redis_client(settings.redis_url)
+        try:
+            ledger = AlertLedger(client, "lq", 1.0, 1.0)
+            assert await ledger.state(alert.id) == "d"
+        finally:
+            await client.aclose()
+    ids = [r.body["blocks"][-1]["elements"][0]["text"].rsplit(" ", 1)[1]
+           for r in hooks.to("slow")]  # fmt: skip
+    # The unacknowledged request, then exactly one copy (the claim expired), then the marker.
+    assert ids == [alert.id, alert.id, marker.id]

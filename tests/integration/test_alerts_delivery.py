@@ -174,7 +174,7 @@ async def test_about_one_message_per_second_per_webhook_each_at_its_own_pace(
     for name in ("rep-a", "team-b"):
         times = [r.at for r in hooks.to(name)]
         assert len(times) == 4
-        assert all(1.0 - SLACK_S <= gap <= 1.5 for gap in gaps(times)), gaps(times)
+        assert all(1.0 - SLACK_S <= gap <= 2.0 for gap in gaps(times)), gaps(times)
     # The two webhooks are paced apart, not one after the other.
     assert abs(hooks.to("rep-a")[0].at - hooks.to("team-b")[0].at) < 0.5
 
