@@ -5,7 +5,8 @@ For each batch from the assignments topic (``schemas.assignment``): every
 (``leadq.alerts_render``) and POSTed to the owner's webhook, else the team's, else
 ``LEADQ_ALERTS__WEBHOOK_URL``; with none of them it is skipped with a log line.
 Deliveries to different webhooks run concurrently (``streams.alerts.sender``); the
-batch is acknowledged once every alert in it is delivered, skipped or dead-lettered.
+batch's offsets are committed once every alert in it is delivered, skipped or
+dead-lettered.
 
 Guarantees: at least once in; an alert is POSTed once per assignment event id,
 whatever is re-delivered or restarted (a delivery is recorded in Redis right after the
@@ -24,7 +25,6 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 
-from faust.types import Message
 from pydantic import SecretStr, ValidationError
 
 from agents.batches import dead_letter_safely
@@ -33,6 +33,7 @@ from schemas.assignment import AssignmentData, AssignmentEvent
 from streams.alerts.redact import redact_url, without_webhooks
 from streams.alerts.sender import AlertDispatcher, RedisCall, Result
 from streams.kafka.dead_letter import dead_letter_headers
+from streams.kafka.group_consumer import Record
 from streams.kafka.outlet import Outlet
 
 log = logging.getLogger("leadq.alerts")
@@ -62,10 +63,10 @@ class Alerter:
         self.default_webhook = default_webhook
         self.redis = redis
 
-    async def handle(self, messages: Sequence[Message]) -> dict[str, int]:
+    async def handle(self, messages: Sequence[Record]) -> dict[str, int]:
         """Alert on one batch (see the module docstring); returns counts per outcome."""
         counts: Counter[str] = Counter()
-        pending: list[tuple[Message, AssignmentEvent, str]] = []
+        pending: list[tuple[Record, AssignmentEvent, str]] = []
         for message in messages:
             event = await self._parse(message)
             url = None if event is None else self._webhook(event)
@@ -79,7 +80,7 @@ class Alerter:
             await self._settle(message, event, url, result)
         return dict(counts)
 
-    async def _parse(self, message: Message) -> AssignmentEvent | None:
+    async def _parse(self, message: Record) -> AssignmentEvent | None:
         try:
             return AssignmentEvent.model_validate_json(message.value or b"")
         except ValidationError as error:
@@ -102,7 +103,7 @@ class Alerter:
         return await self.dispatcher.deliver(event.id, url, body)
 
     async def _settle(
-        self, message: Message, event: AssignmentEvent, url: str, result: Result
+        self, message: Record, event: AssignmentEvent, url: str, result: Result
     ) -> None:
         shown = redact_url(url)
         if result.kind != "failed":

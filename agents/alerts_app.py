@@ -1,8 +1,11 @@
-"""Register the SDR alerts consumer on a Faust app: a batch lane on the assignments topic.
+"""Register the SDR alerts consumer on a worker's app: consumer group ``<app id>.alerts``.
 
-``leadq worker`` runs it unless ``LEADQ_ALERTS__ENABLED=false``. The dispatcher (HTTP
-session, one sender task per webhook) is created on the worker's loop at the first
-batch and closed when the app stops.
+It reads the assignments topic with a consumer group of its own
+(``streams.kafka.group_consumer``): whatever else a process runs, every assignment is
+alerted on by one member of that group. ``leadq worker`` runs it unless
+``LEADQ_ALERTS__ENABLED=false``. The dispatcher (HTTP session, one sender task per
+webhook) is created on the worker's loop at the first batch and closed when the app
+stops.
 """
 
 from __future__ import annotations
@@ -11,14 +14,13 @@ import asyncio
 from collections.abc import Sequence
 
 import faust
-from faust.types import Message
 
 from agents.alerts import Alerter
 from agents.batches import run_safely
 from agents.runtime import Runtime
 from streams.alerts.ledger import AlertLedger
 from streams.alerts.sender import AlertDispatcher
-from streams.kafka.lanes import register_lane
+from streams.kafka.group_consumer import GroupConsumer, Record
 from streams.kafka.outlet import Outlet
 
 
@@ -39,11 +41,11 @@ def register_alerts(app: faust.App, runtime: Runtime) -> None:
             found.append(_alerter(runtime, dead_letter))
         return found[0]
 
-    async def handle(messages: Sequence[Message]) -> object:
-        return await alerter().handle(messages)
+    async def handle(records: Sequence[Record]) -> object:
+        return await alerter().handle(records)
 
-    async def alert(messages: Sequence[Message]) -> None:
-        await run_safely(messages, handle, dead_letter, "alerting", stopping)
+    async def alert(records: Sequence[Record]) -> None:
+        await run_safely(records, handle, dead_letter, "alerting", stopping)
 
     async def close_on_stop() -> None:
         try:
@@ -52,13 +54,8 @@ def register_alerts(app: faust.App, runtime: Runtime) -> None:
             if found:
                 await found[0].dispatcher.close()
 
-    topic = app.topic(
-        settings.topics.assignments,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-    )
-    register_lane(app, topic, alert, name="alerts", max_batch=settings.alerts.max_batch)
+    consumer = GroupConsumer(settings, "alerts", [settings.topics.assignments], alert)
+    app.task(consumer.run)
     app.task(close_on_stop)
 
 

@@ -148,8 +148,6 @@ class AlertsSettings(BaseModel):
     claim_lease_s: float = Field(default=60.0, gt=0.0, le=3600.0)
     #: How long a delivered (or dead-lettered) alert id is remembered.
     remember_days: float = Field(default=7.0, gt=0.0, le=365.0)
-    #: Most assignment records handled at once (a batch is done when its slowest webhook is).
-    max_batch: int = Field(default=50, ge=1, le=10_000)
 
     @field_validator("webhook_url")
     @classmethod
