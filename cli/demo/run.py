@@ -17,7 +17,7 @@ Steps, all printed on the :class:`~cli.demo.render.Console` as they happen:
    (:class:`DemoError`, with the worker's log);
 5. query the worker's read API for one lead and one account and print both;
 6. print the SDR alert of each assignment, as a local stand-in for a Slack webhook
-   received it (``cli.demo.alerts``);
+   received it (``cli.demo.webhook_alerts``);
 7. stop the worker and the servers; print timings.
 
 The first wave is produced before the worker is ready: a new consumer group starts at
@@ -38,10 +38,10 @@ from urllib.parse import quote
 import redis
 
 from cli.demo import render
-from cli.demo.alerts import AlertInbox, show_alerts, with_alert_inbox
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
 from cli.demo.waves import api_base, get_json, send_in_waves
+from cli.demo.webhook_alerts import AlertInbox, show_alerts, with_alert_inbox
 from gateway.server import running_gateway
 from leadq.compiled import compile_rules
 from leadq.identity import identity_keys

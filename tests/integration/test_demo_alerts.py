@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from agents.worker import build_app
-from cli.demo.alerts import AlertInbox, show_alerts, with_alert_inbox
 from cli.demo.render import Console
+from cli.demo.webhook_alerts import AlertInbox, show_alerts, with_alert_inbox
 from schemas.assignment import LeadContext
 from streams.process import free_port
 from streams.settings import Settings
