@@ -25,8 +25,8 @@ Environment variables (defaults in brackets):
   never staged (and an account never engaged) is dropped from Redis.
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
-- ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 - ``LEADQ_ALERTS__*``: SDR alerts to Slack-compatible webhooks, see :class:`AlertsSettings`.
+- ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 """
 
 from __future__ import annotations
@@ -76,49 +76,6 @@ class TopicNames(BaseModel):
         )
 
 
-#: The inbound channel a tracking SDK's write key (or PostHog project key) feeds.
-TrackingChannel = Literal["web", "product"]
-
-
-class IngestSettings(BaseModel):
-    """The HTTP ingest gateway (``leadq ingest``): where it listens, who may send, limits.
-
-    Secrets (write keys, the Mailgun signing key, the Postmark credentials) are kept out
-    of ``repr`` and never logged; an unset verifier refuses its vendor's requests.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    host: str = "127.0.0.1"
-    port: int = Field(default=8088, ge=1, le=65535)
-    #: Segment/RudderStack write key or PostHog project API key -> channel (a JSON object
-    #: in ``LEADQ_INGEST__WRITE_KEYS``, e.g. ``{"wk_web": "web", "phc_prod": "product"}``).
-    write_keys: dict[str, TrackingChannel] = Field(default_factory=dict, repr=False)
-    #: SendGrid's Signed Event Webhook verification key as SendGrid shows it (base64 DER).
-    sendgrid_public_key: str | None = None
-    mailgun_signing_key: SecretStr | None = None
-    #: ``user:password`` that Postmark sends as HTTP basic auth (set in the webhook URL).
-    postmark_basic_auth: SecretStr | None = None
-    #: Oldest Mailgun signature timestamp accepted. Mailgun retries a failed delivery for
-    #: 8 hours with the signature it first sent, so a shorter window would refuse the
-    #: retries that follow a broker outage; seen tokens are kept in Redis this long.
-    mailgun_max_age_s: int = Field(default=9 * 3600, ge=60)
-    #: Segment's documented limits: 32 KB per message, 500 KB per batch request.
-    max_message_bytes: int = Field(default=32 * 1024, ge=1024)
-    max_batch_bytes: int = Field(default=500 * 1024, ge=1024)
-    #: PostHog's: its SDKs drop events over 900 KiB and its capture takes 20 MiB bodies.
-    posthog_max_event_bytes: int = Field(default=900 * 1024, ge=1024)
-    posthog_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
-    #: ESP webhook bodies (SendGrid posts batches of up to ~768 KB).
-    webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
-    #: How long a request waits for the broker's acknowledgements before it answers 503.
-    produce_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
-    #: The ``Retry-After`` seconds of a 503 (the SDKs wait that long before retrying).
-    retry_after_s: int = Field(default=2, ge=1, le=300)
-    #: How long ``leadq ingest`` waits for the broker at start before it gives up.
-    startup_timeout_s: float = Field(default=30.0, gt=0.0)
-
-
 class AlertsSettings(BaseModel):
     """SDR alerts (``agents.alerts``): the default webhook, pacing, retries, memory.
 
@@ -165,6 +122,49 @@ class AlertsSettings(BaseModel):
         return self
 
 
+#: The inbound channel a tracking SDK's write key (or PostHog project key) feeds.
+TrackingChannel = Literal["web", "product"]
+
+
+class IngestSettings(BaseModel):
+    """The HTTP ingest gateway (``leadq ingest``): where it listens, who may send, limits.
+
+    Secrets (write keys, the Mailgun signing key, the Postmark credentials) are kept out
+    of ``repr`` and never logged; an unset verifier refuses its vendor's requests.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8088, ge=1, le=65535)
+    #: Segment/RudderStack write key or PostHog project API key -> channel (a JSON object
+    #: in ``LEADQ_INGEST__WRITE_KEYS``, e.g. ``{"wk_web": "web", "phc_prod": "product"}``).
+    write_keys: dict[str, TrackingChannel] = Field(default_factory=dict, repr=False)
+    #: SendGrid's Signed Event Webhook verification key as SendGrid shows it (base64 DER).
+    sendgrid_public_key: str | None = None
+    mailgun_signing_key: SecretStr | None = None
+    #: ``user:password`` that Postmark sends as HTTP basic auth (set in the webhook URL).
+    postmark_basic_auth: SecretStr | None = None
+    #: Oldest Mailgun signature timestamp accepted. Mailgun retries a failed delivery for
+    #: 8 hours with the signature it first sent, so a shorter window would refuse the
+    #: retries that follow a broker outage; seen tokens are kept in Redis this long.
+    mailgun_max_age_s: int = Field(default=9 * 3600, ge=60)
+    #: Segment's documented limits: 32 KB per message, 500 KB per batch request.
+    max_message_bytes: int = Field(default=32 * 1024, ge=1024)
+    max_batch_bytes: int = Field(default=500 * 1024, ge=1024)
+    #: PostHog's: its SDKs drop events over 900 KiB and its capture takes 20 MiB bodies.
+    posthog_max_event_bytes: int = Field(default=900 * 1024, ge=1024)
+    posthog_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    #: ESP webhook bodies (SendGrid posts batches of up to ~768 KB).
+    webhook_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: How long a request waits for the broker's acknowledgements before it answers 503.
+    produce_timeout_s: float = Field(default=5.0, gt=0.0, le=120.0)
+    #: The ``Retry-After`` seconds of a 503 (the SDKs wait that long before retrying).
+    retry_after_s: int = Field(default=2, ge=1, le=300)
+    #: How long ``leadq ingest`` waits for the broker at start before it gives up.
+    startup_timeout_s: float = Field(default=30.0, gt=0.0)
+
+
 class Settings(BaseSettings):
     """The whole configuration of a leadq process. See the module docstring for env names."""
 
@@ -208,8 +208,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".leadq")
     log_level: LogLevel = "info"
     uvloop: bool = True
-    ingest: IngestSettings = IngestSettings()
     alerts: AlertsSettings = AlertsSettings()
+    ingest: IngestSettings = IngestSettings()
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> Settings:
