@@ -14,7 +14,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -23,11 +23,13 @@ from pydantic import SecretStr, ValidationError
 
 from cli.demo.render import INDENT, Console, stamp
 from schemas.assignment import AssignmentEvent
-from streams.kafka.topic_reader import TopicReader
+from streams.kafka.topic_reader import Record, TopicReader
 from streams.settings import Settings
 
-#: How long the demo waits, after the last transition, for the router's assignments.
+#: How long the demo waits, after the last transition, for the router's assignments:
+#: until none came for ``QUIET_S``, or at most ``ASSIGNMENT_GRACE_S`` when none comes.
 ASSIGNMENT_GRACE_S = 3.0
+QUIET_S = 1.0
 #: How long it then waits for the alert of each assignment.
 ALERT_DEADLINE_S = 15.0
 PATH = "/services/demo/local-token"
@@ -111,12 +113,26 @@ async def this_runs_assignments(
     """The assignments about ``leads`` that arrive within the grace period."""
     async with TopicReader(settings.kafka_bootstrap, [settings.topics.assignments]) as reader:
         with contextlib.suppress(TimeoutError):
-            await reader.read_until(lambda _: False, ASSIGNMENT_GRACE_S)
+            await reader.read_until(Quiet(QUIET_S), ASSIGNMENT_GRACE_S)
     found: list[AssignmentEvent] = []
     for record in reader.records:
         with contextlib.suppress(ValidationError):  # the worker dead-letters those
             found.append(AssignmentEvent.model_validate_json(record.value or b""))
     return [event for event in found if event.subject in leads]
+
+
+class Quiet:
+    """A ``read_until`` condition: records came, then none for ``quiet_s`` seconds."""
+
+    def __init__(self, quiet_s: float) -> None:
+        self.quiet_s = quiet_s
+        self.count = 0
+        self.since = time.monotonic()
+
+    def __call__(self, records: Sequence[Record]) -> bool:
+        if len(records) != self.count:
+            self.count, self.since = len(records), time.monotonic()
+        return self.count > 0 and time.monotonic() - self.since >= self.quiet_s
 
 
 def alert_text(message: dict[str, Any], elapsed_s: float) -> str:
