@@ -135,6 +135,16 @@ class Quiet:
         return self.count > 0 and time.monotonic() - self.since >= self.quiet_s
 
 
+#: A Slack date token ``<!date^epoch^format|fallback>``: a terminal shows the fallback.
+DATE_TOKEN = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+
+
+def as_read(mrkdwn: str) -> str:
+    """Slack text as a reader sees it: dates as their fallback, entities decoded."""
+    text = DATE_TOKEN.sub(r"\1", mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def alert_text(message: dict[str, Any], elapsed_s: float) -> str:
     """A received message as lines: the header, each section, the fields side by side."""
     lines = [f"{stamp(elapsed_s)} alert  received by the local webhook (POST {PATH})"]
@@ -148,4 +158,4 @@ def alert_text(message: dict[str, Any], elapsed_s: float) -> str:
             lines += [f"{INDENT}{line}" for line in block["text"]["text"].split("\n")]
         elif block["type"] == "context":
             lines.append(INDENT + " ".join(e["text"] for e in block["elements"]))
-    return "\n".join(lines)
+    return as_read("\n".join(lines))

@@ -41,6 +41,7 @@ async def test_the_demo_prints_the_alert_its_webhook_received(
     assert "🙋 Hand-raise: Ada Lovelace at Acme (SQL)" in out
     assert "Company: Acme | Stage: SQL | Hand-raise: demo request" in out
     assert "• demo request (web), 1 min ago, worth 30.0 points" in out
+    assert "| SLA deadline: 2026-12-03 09:05 UTC" in out
     assert f"alert {ada.id}" in out
 
 
