@@ -19,6 +19,7 @@ import threading
 
 import faust
 
+from agents.alerts_app import register_alerts
 from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
@@ -30,7 +31,9 @@ def build_app(settings: Settings) -> faust.App:
     """The leadq app with every lane, timer and view registered."""
     app = create_app(settings)
     topics = declare_topics(app, settings)
-    register_qualifier(app, topics, Runtime(settings))
+    runtime = Runtime(settings)
+    register_qualifier(app, topics, runtime)
+    register_alerts(app, runtime)
     app.task(_freeze_startup_objects)
     return app
 

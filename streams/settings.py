@@ -25,6 +25,7 @@ Environment variables (defaults in brackets):
   never staged (and an account never engaged) is dropped from Redis.
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
+- ``LEADQ_ALERTS__*``: SDR alerts to Slack-compatible webhooks, see :class:`AlertsSettings`.
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 """
 
@@ -34,8 +35,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -72,6 +74,52 @@ class TopicNames(BaseModel):
             self.assignments,
             self.abm,
         )
+
+
+class AlertsSettings(BaseModel):
+    """SDR alerts (``agents.alerts``): the default webhook, pacing, retries, memory.
+
+    ``webhook_url`` is a secret (an incoming-webhook URL carries its token): kept out of
+    ``repr`` and never logged in full.
+    """
+
+    # Inputs stay out of error messages: a mistyped webhook URL is still a secret.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    #: Run the alerts consumer in ``leadq worker``.
+    enabled: bool = True
+    #: Used when neither the owner nor the team has a webhook in the routing file.
+    webhook_url: SecretStr | None = None
+    #: Least time between two requests to one webhook (Slack: about one message a second).
+    per_webhook_interval_s: float = Field(default=1.0, ge=0.0, le=60.0)
+    #: Requests per alert at most (429s included), and the time from the first one after
+    #: which an alert that still fails is dead-lettered.
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    max_retry_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+    #: Backoff after a 5xx or a connection error: base · 2^(n−1), capped, with jitter.
+    backoff_base_s: float = Field(default=0.5, gt=0.0, le=60.0)
+    backoff_max_s: float = Field(default=30.0, gt=0.0, le=600.0)
+    request_timeout_s: float = Field(default=10.0, gt=0.0, le=120.0)
+    #: How long a worker's claim on an alert lasts without renewal: a crashed worker's
+    #: unacknowledged alert is sent again only after this.
+    claim_lease_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    #: How long a delivered (or dead-lettered) alert id is remembered.
+    remember_days: float = Field(default=7.0, gt=0.0, le=365.0)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, url: SecretStr | None) -> SecretStr | None:
+        parts = urlsplit(url.get_secret_value()) if url is not None else None
+        if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+            # The URL itself is a secret: say what is wrong, not what it is.
+            raise ValueError("must be an http(s) URL with a host, e.g. https://hooks.slack.com/...")
+        return url
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_wait(self) -> AlertsSettings:
+        if self.claim_lease_s <= self.backoff_max_s + self.request_timeout_s:
+            raise ValueError("claim_lease_s must exceed backoff_max_s + request_timeout_s")
+        return self
 
 
 #: The inbound channel a tracking SDK's write key (or PostHog project key) feeds.
@@ -120,8 +168,14 @@ class IngestSettings(BaseModel):
 class Settings(BaseSettings):
     """The whole configuration of a leadq process. See the module docstring for env names."""
 
+    # Inputs stay out of error messages: several settings are secrets (webhook URLs,
+    # signing keys); a message still names the variable and what was expected.
     model_config = SettingsConfigDict(
-        env_prefix="LEADQ_", env_nested_delimiter="__", frozen=True, extra="ignore"
+        env_prefix="LEADQ_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="ignore",
+        hide_input_in_errors=True,
     )
 
     kafka_bootstrap: str = "localhost:9092"
@@ -154,6 +208,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".leadq")
     log_level: LogLevel = "info"
     uvloop: bool = True
+    alerts: AlertsSettings = AlertsSettings()
     ingest: IngestSettings = IngestSettings()
 
     @model_validator(mode="after")

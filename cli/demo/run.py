@@ -16,7 +16,9 @@ Steps, all printed on the :class:`~cli.demo.render.Console` as they happen:
    arrives, until everything expected has arrived or the deadline passes
    (:class:`DemoError`, with the worker's log);
 5. query the worker's read API for one lead and one account and print both;
-6. stop the worker and the servers; print timings.
+6. print the SDR alert of each assignment, as a local stand-in for a Slack webhook
+   received it (``cli.demo.webhook_alerts``);
+7. stop the worker and the servers; print timings.
 
 The first wave is produced before the worker is ready: a new consumer group starts at
 the earliest offset, so nothing is missed, and the wait overlaps the worker's start.
@@ -39,6 +41,7 @@ from cli.demo import render
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
 from cli.demo.waves import api_base, get_json, send_in_waves
+from cli.demo.webhook_alerts import AlertInbox, show_alerts, with_alert_inbox
 from gateway.server import running_gateway
 from leadq.compiled import compile_rules
 from leadq.identity import identity_keys
@@ -83,6 +86,7 @@ def run_demo(settings: Settings, events: Path, deadline_s: float, console: Conso
         worker_settings = live.with_changes(
             web_port=free_port(), data_dir=tmp, **({} if external else QUICK_GROUP)
         )
+        worker_settings = with_alert_inbox(worker_settings, free_port())
         with running_worker(worker_settings, Path(tmp), console) as worker:
             asyncio.run(drive(worker_settings, documents, expected, worker, deadline_s, console))
     console.mark("everything stopped")
@@ -147,6 +151,22 @@ def ensure_fresh(settings: Settings, documents: Sequence[Document], external: bo
 
 
 async def drive(
+    settings: Settings,
+    documents: Sequence[Document],
+    expected: Expected,
+    worker: ServerProcess,
+    deadline_s: float,
+    console: Console,
+) -> None:
+    """The scenario (:func:`drive_scenario`) with a local webhook receiving the alerts,
+    then the alerts it received."""
+    async with AlertInbox(settings) as alert_inbox:
+        await drive_scenario(settings, documents, expected, worker, deadline_s, console)
+        await show_alerts(settings, alert_inbox, expected.entities, console)
+        console.mark("alerts shown")
+
+
+async def drive_scenario(
     settings: Settings,
     documents: Sequence[Document],
     expected: Expected,

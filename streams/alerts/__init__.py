@@ -1,0 +1,1 @@
+"""Delivery of SDR alerts to Slack-compatible incoming webhooks (see ``agents.alerts``)."""
