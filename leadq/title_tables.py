@@ -285,6 +285,9 @@ DEPARTMENT_PATTERNS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             r"security|cybersecurity|cyber|information security|infosec|appsec|secops",
             r"ciso|soc analyst|penetration|pentest\w*|threat\w*|vulnerability",
             r"sicherheit\w*|seguridad|securite|rssi",
+            # The specialisation wins over the field it specialises: "IT Security
+            # Manager", "Network Security Engineer" are security people.
+            r"(it|network|systems?|cloud|application|data|product|web) security",
         ),
     ),
     (
@@ -308,7 +311,8 @@ DEPARTMENT_PATTERNS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     (
         "design",
         (
-            r"product design\w*|design\w*|ux|ui|user experience|user interface|user research\w*",
+            r"web design\w*|product design\w*|design\w*|ux|ui",
+            r"user experience|user interface|user research\w*",
             r"creative|art director|graphic\w*|illustrator|visual|animator",
             r"disenador\w*|diseno|gestalter\w*",
         ),

@@ -83,10 +83,13 @@ class _FirstMatch:
     def find(self, text: str) -> str | None:
         start = 0
         while start < len(text):
+            best: re.Match[str] | None = None
             for pattern in (self.by_initial.get(text[start]), self.anywhere):
                 found = pattern.match(text, start) if pattern is not None else None
-                if found is not None and found.lastgroup is not None:
-                    return self.departments[int(found.lastgroup[1:])]
+                if found is not None and (best is None or found.end() > best.end()):
+                    best = found
+            if best is not None and best.lastgroup is not None:
+                return self.departments[int(best.lastgroup[1:])]
             start = text.find(" ", start) + 1 or len(text)
         return None
 
