@@ -14,6 +14,12 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from streams.kafka.security import client_options
+from streams.settings import KafkaSecurity
+
+#: No authentication, no TLS: the dev broker's and the default.
+PLAINTEXT = KafkaSecurity()
+
 #: Kafka error code for "topic already exists"; anything else non-zero is a failure.
 _TOPIC_ALREADY_EXISTS = 36
 
@@ -22,16 +28,20 @@ class TopicMismatchError(RuntimeError):
     """A topic exists with another partition count, or could not be created."""
 
 
-def _admin(bootstrap: str, timeout_s: float) -> AIOKafkaAdminClient:
+def _admin(bootstrap: str, timeout_s: float, security: KafkaSecurity) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000)
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=int(timeout_s * 1000),
+        **client_options(security),
     )
 
 
-async def describe_partitions(bootstrap: str, topics: Iterable[str]) -> dict[str, int]:
+async def describe_partitions(
+    bootstrap: str, topics: Iterable[str], security: KafkaSecurity = PLAINTEXT
+) -> dict[str, int]:
     """Partition count of each existing topic among ``topics`` (missing ones are absent)."""
     names = set(topics)
-    admin = _admin(bootstrap, 10.0)
+    admin = _admin(bootstrap, 10.0, security)
     await admin.start()
     try:
         # All topics, not the named ones: a metadata request naming a missing topic
@@ -47,13 +57,16 @@ async def describe_partitions(bootstrap: str, topics: Iterable[str]) -> dict[str
 
 
 async def wait_for_kafka(
-    bootstrap: str, deadline_s: float, alive: Callable[[], bool] = lambda: True
+    bootstrap: str,
+    deadline_s: float,
+    alive: Callable[[], bool] = lambda: True,
+    security: KafkaSecurity = PLAINTEXT,
 ) -> None:
     """Return once a metadata request to ``bootstrap`` succeeds; raise TimeoutError after
     ``deadline_s`` seconds, or as soon as ``alive()`` turns false, with the last error."""
     give_up = time.monotonic() + deadline_s
     while True:
-        admin = _admin(bootstrap, 2.0)
+        admin = _admin(bootstrap, 2.0, security)
         # Probe TCP first: aiokafka logs every refused connection as an error.
         try:
             await _probe_tcp(bootstrap)
@@ -75,13 +88,15 @@ async def _probe_tcp(bootstrap: str) -> None:
     await writer.wait_closed()
 
 
-async def ensure_topics(bootstrap: str, wanted: Mapping[str, int]) -> None:
+async def ensure_topics(
+    bootstrap: str, wanted: Mapping[str, int], security: KafkaSecurity = PLAINTEXT
+) -> None:
     """Create the missing topics of ``wanted`` (name -> partitions), then verify all."""
-    existing = await describe_partitions(bootstrap, wanted)
+    existing = await describe_partitions(bootstrap, wanted, security)
     missing = [name for name in wanted if name not in existing]
     if missing:
-        await _create(bootstrap, {name: wanted[name] for name in missing})
-        existing = await describe_partitions(bootstrap, wanted)
+        await _create(bootstrap, {name: wanted[name] for name in missing}, security)
+        existing = await describe_partitions(bootstrap, wanted, security)
     wrong = {n: existing.get(n) for n, count in wanted.items() if existing.get(n) != count}
     if wrong:
         raise TopicMismatchError(
@@ -89,8 +104,8 @@ async def ensure_topics(bootstrap: str, wanted: Mapping[str, int]) -> None:
         )
 
 
-async def _create(bootstrap: str, topics: Mapping[str, int]) -> None:
-    admin = _admin(bootstrap, 10.0)
+async def _create(bootstrap: str, topics: Mapping[str, int], security: KafkaSecurity) -> None:
+    admin = _admin(bootstrap, 10.0, security)
     await admin.start()
     try:
         new = [NewTopic(name, count, replication_factor=1) for name, count in topics.items()]

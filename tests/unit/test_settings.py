@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from schemas.examples import example_rules_path
 from streams.settings import Settings, TopicNames
 
 
@@ -34,7 +35,10 @@ def test_defaults() -> None:
         "leadq.abm",
     )
     assert (settings.partitions, settings.web_port, settings.app_id) == (4, 6066, "leadq")
-    assert settings.rules_path == Path("rules/example.yaml")
+    # The example rules shipped in the package, found wherever the process runs.
+    assert settings.rules_path == example_rules_path()
+    assert settings.rules_path.is_absolute()
+    assert settings.rules_path.is_file()
     assert settings.broker_session_timeout_s == 8.0
 
 
