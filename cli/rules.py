@@ -1,9 +1,10 @@
 """``leadq rules``: work with rules files.
 
-``leadq rules check FILE`` validates a rules file and prints its version, or every error
-with its field path (exit 1). ``leadq rules example [NAME]`` prints a file shipped with
-leadq (default: the example rules a worker runs when ``LEADQ_RULES_PATH`` is unset), to
-start your own from: ``leadq rules example > rules.yaml``; ``--list`` names them all.
+``leadq rules check [FILE]`` validates a rules file (default: the one a worker would run)
+and prints its version, or every error with its field path (exit 1).
+``leadq rules example [NAME]`` prints a file shipped with leadq (default: the example
+rules a worker runs when ``LEADQ_RULES_PATH`` is unset), to start your own from:
+``leadq rules example > rules.yaml``; ``--list`` names them all.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ def register(subparsers: Any) -> None:
     check = actions.add_parser(
         "check", help="validate a rules file; exit 1 and list every error with its field path"
     )
-    check.add_argument("file", help="rules file (.yaml, .yml or .toml)")
+    check.add_argument(
+        "file",
+        nargs="?",
+        help="rules file (.yaml, .yml or .toml); default: the one a worker would run "
+        "(LEADQ_RULES_PATH, else the shipped example)",
+    )
     check.set_defaults(func=run_check)
     example = actions.add_parser(
         "example", help="print an example file shipped with leadq (default: the example rules)"
@@ -35,6 +41,10 @@ def register(subparsers: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if args.file is None:
+        from streams.settings import get_settings
+
+        args.file = str(get_settings().rules_path)
     try:
         rules = load_rules(args.file)
     except RulesError as error:
