@@ -25,10 +25,11 @@ async def kafka_problem(settings: Settings, deadline_s: float) -> str | None:
     try:
         await wait_for_kafka(settings.kafka_bootstrap, deadline_s, security=settings.kafka)
     except TimeoutError as error:
-        cause = error.__cause__ or error
+        # wait_for_kafka's message: "Kafka at X did not answer: <error>[; aiokafka: <why>]".
+        why = str(error).partition(" did not answer: ")[2] or repr(error.__cause__)
         return (
             f"Kafka at {settings.kafka_bootstrap} did not answer within {deadline_s:g} s "
-            f"({type(cause).__name__}: {cause}); set LEADQ_KAFKA_BOOTSTRAP "
+            f"({why}); set LEADQ_KAFKA_BOOTSTRAP "
             f"(security: LEADQ_KAFKA__SECURITY_PROTOCOL is {settings.kafka.security_protocol})"
         )
     return None

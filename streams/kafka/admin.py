@@ -8,8 +8,10 @@ existing topic (the dev broker cannot add partitions, so counts are fixed at cre
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -63,22 +65,50 @@ async def wait_for_kafka(
     security: KafkaSecurity = PLAINTEXT,
 ) -> None:
     """Return once a metadata request to ``bootstrap`` succeeds; raise TimeoutError after
-    ``deadline_s`` seconds, or as soon as ``alive()`` turns false, with the last error."""
+    ``deadline_s`` seconds, or as soon as ``alive()`` turns false, with the last error.
+
+    aiokafka's own log lines are held back meanwhile (it logs every failed attempt as an
+    error); the last one, which names the cause (a refused SASL mechanism, a TLS
+    failure), is added to the TimeoutError's message instead."""
     give_up = time.monotonic() + deadline_s
-    while True:
-        admin = _admin(bootstrap, 2.0, security)
-        # Probe TCP first: aiokafka logs every refused connection as an error.
-        try:
-            await _probe_tcp(bootstrap)
-            await admin.start()
-            await admin.describe_cluster()
-            return
-        except Exception as exc:
-            if time.monotonic() > give_up or not alive():
-                raise TimeoutError(f"Kafka at {bootstrap} did not answer: {exc!r}") from exc
-            await asyncio.sleep(0.05)
-        finally:
-            await admin.close()
+    with _aiokafka_log_held() as held:
+        while True:
+            admin = _admin(bootstrap, 2.0, security)
+            # Probe TCP first: aiokafka logs every refused connection as an error.
+            try:
+                await _probe_tcp(bootstrap)
+                await admin.start()
+                await admin.describe_cluster()
+                return
+            except Exception as exc:
+                if time.monotonic() > give_up or not alive():
+                    said = f"; aiokafka: {held[-1]}" if held else ""
+                    raise TimeoutError(
+                        f"Kafka at {bootstrap} did not answer: {exc!r}{said}"
+                    ) from exc
+                await asyncio.sleep(0.05)
+            finally:
+                await admin.close()
+
+
+@contextmanager
+def _aiokafka_log_held() -> Iterator[list[str]]:
+    """aiokafka's log records of the block, as messages, instead of on stderr."""
+    held: list[str] = []
+    logger = logging.getLogger("aiokafka")
+
+    class Hold(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            held.append(record.getMessage())
+
+    handler, propagate = Hold(logging.WARNING), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield held
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 async def _probe_tcp(bootstrap: str) -> None:

@@ -207,6 +207,24 @@ def test_worker_without_a_broker(worker_env: dict[str, str]) -> None:
     assert_one_line(ran, "leadq worker:", f"127.0.0.1:{port}", "LEADQ_KAFKA_BOOTSTRAP")
 
 
+def test_worker_and_tail_use_the_kafka_security_settings(worker_env: dict[str, str]) -> None:
+    # The dev broker speaks PLAINTEXT only: a client that really attempts SASL is refused
+    # (it answers UnsupportedSaslMechanism), so the settings did reach the client.
+    sasl = {
+        "LEADQ_KAFKA__SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "LEADQ_KAFKA__SASL_USERNAME": "leadq",
+        "LEADQ_KAFKA__SASL_PASSWORD": PASSWORD,
+    }
+    ran = leadq("worker", env={**worker_env, **sasl})
+    line = assert_one_line(
+        ran, "UnsupportedSaslMechanism", "LEADQ_KAFKA__SECURITY_PROTOCOL is SASL_PLAINTEXT"
+    )
+    assert PASSWORD not in line
+    tail = leadq("tail", "routing", "--max", "1", env={**worker_env, **sasl})
+    assert_one_line(tail, "leadq tail:", "LEADQ_KAFKA_BOOTSTRAP")
+    assert PASSWORD not in tail.stderr
+
+
 def test_worker_without_redis(worker_env: dict[str, str]) -> None:
     url = f"redis://127.0.0.1:{unused_port()}/0"
     ran = leadq("worker", env={**worker_env, "LEADQ_REDIS_URL": url})
