@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from leadq.store import Emitted
-from schemas.transition import to_cloudevent
+from schemas.transition import CLOUDEVENTS_JSON, to_cloudevent
 from streams.kafka.outlet import Outlet, OutRecord
+
+#: Structured content mode as the CloudEvents Kafka binding defines it: the whole event in
+#: the value and this one header. No ``ce_*`` headers: the binding reserves them for
+#: binary mode, and SDKs that see one (the Python SDK's ``from_binary`` detection, say)
+#: read the record as binary and miss the envelope in the value.
+STRUCTURED_HEADERS = [("content-type", CLOUDEVENTS_JSON.encode())]
 
 
 async def publish(routing: Outlet, emitted: Sequence[Emitted]) -> None:
@@ -22,9 +28,4 @@ async def publish(routing: Outlet, emitted: Sequence[Emitted]) -> None:
 def _records(emitted: Sequence[Emitted]) -> Iterator[OutRecord]:
     for item in emitted:
         event = to_cloudevent(item.transition)
-        headers = [
-            ("ce_id", event.id.encode()),
-            ("ce_type", event.type.encode()),
-            ("content-type", b"application/cloudevents+json"),
-        ]
-        yield event.partitionkey.encode(), event.model_dump_json().encode(), headers
+        yield event.partitionkey.encode(), event.model_dump_json().encode(), STRUCTURED_HEADERS

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from cli.replay import FORMATS, parse_until, read_signals
+from cli.rules import load_rules_argument
 
 
 def register(subparsers: Any) -> None:
@@ -42,20 +43,12 @@ def run(args: argparse.Namespace) -> int:
 
     from leadq.backfill import backfill
     from leadq.compiled import compile_rules
-    from schemas.rules import RulesError, load_rules
     from streams.settings import get_settings
-    from streams.state.connect import redis_client
+    from streams.state.connect import redacted_url, redis_client
     from streams.state.store import RedisStore, Retention
 
-    try:
-        rules = compile_rules(load_rules(args.rules))
-        until_ms = parse_until(args.until)
-    except RulesError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"leadq backfill: --until: {error}", file=sys.stderr)
-        return 1
+    rules = compile_rules(load_rules_argument(args.rules, "--rules"))
+    until_ms = parse_until(args.until)
     signals, rejected = read_signals(args.events, args.format, args.channel)
     settings = get_settings()
 
@@ -74,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         result = asyncio.run(main())
     except (RedisError, OSError) as error:
         print(
-            f"leadq backfill: Redis at {settings.redis_url} unreachable ({error}); "
+            f"leadq backfill: Redis at {redacted_url(settings.redis_url)} unreachable ({error}); "
             "set LEADQ_REDIS_URL",
             file=sys.stderr,
         )

@@ -35,7 +35,7 @@ from leadq.identity import identity_keys
 
 if TYPE_CHECKING:
     from schemas.signal import Channel
-    from streams.settings import Settings
+    from streams.settings import KafkaSecurity, Settings
 
 KEY_POLICIES = ("lead", "none")
 
@@ -99,7 +99,9 @@ def produce(
     topic = resolve_topic(topic_name, settings.topics)
     messages = plan_messages(data, key_by, fmt, channel_of(topic, settings.topics))
     try:
-        landed = asyncio.run(send_messages(settings.kafka_bootstrap, topic, messages))
+        landed = asyncio.run(
+            send_messages(settings.kafka_bootstrap, topic, messages, settings.kafka)
+        )
     except BrokerError as error:
         err.write(f"leadq produce: {error}\n")
         return 1
@@ -130,7 +132,10 @@ def message_for(
 
 
 async def send_messages(
-    bootstrap: str, topic: str, messages: Sequence[Message]
+    bootstrap: str,
+    topic: str,
+    messages: Sequence[Message],
+    security: KafkaSecurity | None = None,
 ) -> list[tuple[int, int]]:
     """Send ``messages`` in order and wait until the broker has them all; returns the
     (partition, offset) each landed at. :class:`BrokerError` if the broker or topic is
@@ -138,8 +143,12 @@ async def send_messages(
     from aiokafka import AIOKafkaProducer
     from aiokafka.errors import KafkaError
 
-    await topic_partitions(bootstrap, topic)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    from streams.kafka.security import client_options
+
+    await topic_partitions(bootstrap, topic, security)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, **(client_options(security) if security else {})
+    )
     try:
         await producer.start()
         pending = [await producer.send(topic, m.value, key=m.key) for m in messages]

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.errors import UserError
 from cli.inputs import iter_documents
+from cli.rules import load_rules_argument
 from leadq.adapters import normalize_bytes
 from leadq.compiled import compile_rules
 from leadq.replay import replay
 from leadq.summary import render_summary
-from schemas.rules import RulesError, load_rules
 from schemas.signal import Signal
 from schemas.transition import to_cloudevent
 
@@ -61,13 +62,17 @@ def register(subparsers: Any) -> None:
 
 
 def parse_until(text: str | None) -> int | None:
-    """``--until`` as epoch ms; ``now`` reads the clock (only the CLI ever does)."""
+    """``--until`` as epoch ms; ``now`` reads the clock (only the CLI ever does);
+    :class:`UserError` for anything else that is not an ISO-8601 time."""
     if text is None:
         return None
     if text == "now":
         moment = datetime.now(UTC)
     else:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise UserError(f"--until {text!r}: not an ISO-8601 time or 'now' ({error})") from error
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
@@ -83,6 +88,14 @@ def split_channel(argument: str, default: str | None) -> tuple[str, str | None]:
     return argument, default
 
 
+def read_file(path: str) -> bytes:
+    """The bytes of an events file, or a :class:`UserError` saying why not."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise UserError(f"cannot read events file {path}: {error.strerror or error}") from error
+
+
 def read_signals(
     paths: list[str], fmt: str, channel: str | None, prog: str = "leadq replay"
 ) -> tuple[list[Signal], int]:
@@ -91,7 +104,7 @@ def read_signals(
     rejected = 0
     for argument in paths:
         path, file_channel = split_channel(argument, channel)
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        raw = sys.stdin.buffer.read() if path == "-" else read_file(path)
         for label, document in iter_documents(raw):
             result = normalize_bytes(document, fmt=fmt, channel=file_channel)  # type: ignore[arg-type]
             signals += result.signals
@@ -103,15 +116,8 @@ def read_signals(
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        rules = compile_rules(load_rules(args.rules))
-        until_ms = parse_until(args.until)
-    except RulesError as error:
-        print(error, file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"--until: {error}", file=sys.stderr)
-        return 1
+    rules = compile_rules(load_rules_argument(args.rules, "--rules"))
+    until_ms = parse_until(args.until)
     signals, rejected = read_signals(args.events, args.format, args.channel)
     result = asyncio.run(replay(signals, rules, until_ms))
     out = sys.stdout

@@ -29,7 +29,7 @@ import orjson
 from cli.topics import BrokerError, resolve_topic, topic_partitions
 
 if TYPE_CHECKING:
-    from streams.settings import Settings
+    from streams.settings import KafkaSecurity, Settings
 
 #: How long one poll waits for data; bounds how late ``--timeout`` is noticed.
 POLL_MS = 200
@@ -82,7 +82,13 @@ def tail(
     """The command's work on explicit settings and streams (what ``run`` wires up)."""
     topic = resolve_topic(topic_name, settings.topics)
     follow = follow_topic(
-        settings.kafka_bootstrap, topic, from_beginning, max_messages, idle_timeout_s, out
+        settings.kafka_bootstrap,
+        topic,
+        from_beginning,
+        max_messages,
+        idle_timeout_s,
+        out,
+        settings.kafka,
     )
     try:
         asyncio.run(follow)
@@ -101,15 +107,22 @@ async def follow_topic(
     max_messages: int | None,
     idle_timeout_s: float | None,
     out: IO[str],
+    security: KafkaSecurity | None = None,
 ) -> int:
     """Print ``topic``'s messages to ``out`` until a stop condition; returns the count."""
     from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import TopicPartition
 
-    count = await topic_partitions(bootstrap, topic)
+    from streams.kafka.security import client_options
+
+    count = await topic_partitions(bootstrap, topic, security)
     partitions = [TopicPartition(topic, p) for p in range(count)]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=100
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=100,
+        **(client_options(security) if security else {}),
     )
     await consumer.start()
     try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from schemas.signal import Channel
-    from streams.settings import TopicNames
+    from streams.settings import KafkaSecurity, TopicNames
 
 #: Short name → field of ``TopicNames``.
 SHORT_NAMES: Final = {
@@ -52,18 +52,21 @@ def channel_of(topic: str, names: TopicNames) -> Channel | None:
     return channels.get(topic)
 
 
-async def topic_partitions(bootstrap: str, topic: str) -> int:
+async def topic_partitions(
+    bootstrap: str, topic: str, security: KafkaSecurity | None = None
+) -> int:
     """Partition count of ``topic`` on ``bootstrap``; :class:`BrokerError` if the broker
     does not answer within :data:`CONNECT_DEADLINE_S` or the topic does not exist.
 
     A missing topic is an error rather than auto-created: Kafka (and the dev broker)
     would create it with a default partition count that can never be changed here.
     """
-    from streams.kafka.admin import describe_partitions, wait_for_kafka
+    from streams.kafka.admin import PLAINTEXT, describe_partitions, wait_for_kafka
 
+    security = security or PLAINTEXT
     try:
-        await wait_for_kafka(bootstrap, CONNECT_DEADLINE_S)
-        counts = await describe_partitions(bootstrap, [topic])
+        await wait_for_kafka(bootstrap, CONNECT_DEADLINE_S, security=security)
+        counts = await describe_partitions(bootstrap, [topic], security)
     except Exception as error:
         raise BrokerError(
             f"cannot reach Kafka at {bootstrap} (LEADQ_KAFKA_BOOTSTRAP): {error}"

@@ -34,6 +34,7 @@ class Context:
             ingest.produce_timeout_s,
             ingest.retry_after_s,
             max_request_bytes=largest + 64 * 1024,
+            security=settings.kafka,
         )
         sendgrid = (
             SendGridVerifier(ingest.sendgrid_public_key) if ingest.sendgrid_public_key else None

@@ -23,6 +23,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from gateway.responses import HttpError
+from streams.kafka.security import client_options
+from streams.settings import KafkaSecurity
 
 log = logging.getLogger("leadq.gateway")
 
@@ -48,7 +50,12 @@ class Producer:
     """One aiokafka producer shared by every request of a gateway process."""
 
     def __init__(
-        self, bootstrap: str, timeout_s: float, retry_after_s: int, max_request_bytes: int
+        self,
+        bootstrap: str,
+        timeout_s: float,
+        retry_after_s: int,
+        max_request_bytes: int,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.timeout_s = timeout_s
@@ -60,6 +67,7 @@ class Producer:
             request_timeout_ms=int(timeout_s * 1000),
             max_request_size=max_request_bytes,
             linger_ms=0,
+            **client_options(security or KafkaSecurity()),
         )
         self._partition_memo: dict[tuple[bytes, int], int] = {}
 

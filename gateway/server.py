@@ -45,8 +45,8 @@ async def check_topics(settings: Settings, deadline_s: float) -> None:
     topics = settings.topics
     wanted = [topics.web, topics.product, topics.email, topics.dead_letter]
     try:
-        await wait_for_kafka(settings.kafka_bootstrap, deadline_s)
-        found = await describe_partitions(settings.kafka_bootstrap, wanted)
+        await wait_for_kafka(settings.kafka_bootstrap, deadline_s, security=settings.kafka)
+        found = await describe_partitions(settings.kafka_bootstrap, wanted, settings.kafka)
     except Exception as error:
         raise GatewayStartError(
             f"cannot reach Kafka at {settings.kafka_bootstrap} (LEADQ_KAFKA_BOOTSTRAP): {error}"

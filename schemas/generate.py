@@ -21,6 +21,9 @@ JSON_DIR = Path(__file__).parent / "json"
 CONTRACTS = {
     "signal": "schemas.signal:Signal",
     "transition": "schemas.transition:TransitionEvent",
+    # ``data`` alone, for consumers that validate the payload of a transition CloudEvent
+    # (its ``dataschema`` names this file's ``$id``).
+    "transition-data": "schemas.transition:TransitionData",
     "rules": "schemas.rules:Rules",
     "inbound-event": "schemas.events:INBOUND_EVENT",
     "routed-signal": "schemas.routed:RoutedSignal",
@@ -28,6 +31,19 @@ CONTRACTS = {
     "account-view": "schemas.views:AccountView",
     "review-report": "schemas.review:ReviewReport",
 }
+
+
+#: ``$id`` of every file whose stem is not listed here: ``urn:leadq:schema:<stem>``.
+SCHEMA_IDS = {"transition-data": "schemas.transition:TRANSITION_DATA_SCHEMA_ID"}
+
+
+def schema_id(stem: str) -> str:
+    """The ``$id`` of the schema file ``<stem>.schema.json`` (a URN: nothing is served)."""
+    target = SCHEMA_IDS.get(stem)
+    if target is None:
+        return f"urn:leadq:schema:{stem}"
+    module_name, _, attribute = target.partition(":")
+    return str(getattr(importlib.import_module(module_name), attribute))
 
 
 def schema_of(target: str) -> dict[str, Any]:
@@ -45,7 +61,9 @@ def schema_of(target: str) -> dict[str, Any]:
 def rendered() -> dict[Path, str]:
     """Every schema file's path and expected content."""
     return {
-        JSON_DIR / f"{stem}.schema.json": json.dumps(schema_of(target), indent=2, sort_keys=True)
+        JSON_DIR / f"{stem}.schema.json": json.dumps(
+            {"$id": schema_id(stem), **schema_of(target)}, indent=2, sort_keys=True
+        )
         + "\n"
         for stem, target in CONTRACTS.items()
     }

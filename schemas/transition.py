@@ -29,6 +29,13 @@ Stage = LifecycleStage | ProductStage | AccountStage
 
 TRANSITION_SCHEMA_VERSION = 1
 CLOUDEVENT_SOURCE = "/leadq/qualifier"
+#: The ``$id`` of ``schemas/json/transition-data.schema.json`` (the schema of ``data``
+#: alone) and every transition's CloudEvents ``dataschema``. A URN, not a URL: nothing
+#: has to be served for a consumer to match it; the version moves with
+#: ``TRANSITION_SCHEMA_VERSION``.
+TRANSITION_DATA_SCHEMA_ID = f"urn:leadq:schema:transition-data:v{TRANSITION_SCHEMA_VERSION}"
+#: The Kafka ``content-type`` header of a structured-mode CloudEvent (Kafka binding 1.0).
+CLOUDEVENTS_JSON = "application/cloudevents+json"
 
 
 class Contributor(Contract):
@@ -109,6 +116,7 @@ class TransitionEvent(Contract):
     subject: str
     partitionkey: str
     datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str = TRANSITION_DATA_SCHEMA_ID
     data: TransitionData
 
 

@@ -8,12 +8,17 @@ is frozen: derive a variant with ``settings.model_copy(update={...})``.
 Environment variables (defaults in brackets):
 
 - ``LEADQ_KAFKA_BOOTSTRAP`` [``localhost:9092``] comma-separated ``host:port`` list.
-- ``LEADQ_REDIS_URL`` [``redis://localhost:6379/0``].
+- ``LEADQ_KAFKA__SECURITY_PROTOCOL`` [``PLAINTEXT``] / ``__SASL_MECHANISM`` /
+  ``__SASL_USERNAME`` / ``__SASL_PASSWORD`` / ``__SSL_CAFILE`` / ``__SSL_CERTFILE`` /
+  ``__SSL_KEYFILE`` / ``__SSL_CHECK_HOSTNAME``: how every Kafka client of leadq (worker,
+  gateway, CLI) authenticates and encrypts, see :class:`KafkaSecurity`.
+- ``LEADQ_REDIS_URL`` [``redis://localhost:6379/0``]: ``redis://:PASSWORD@host:port/db``
+  with a password (``rediss://`` for TLS); shown only without its password.
 - ``LEADQ_TOPICS__WEB`` / ``__EMAIL`` / ``__PRODUCT`` / ``__CRM`` / ``__SIGNALS`` /
   ``__ROUTING`` / ``__DEAD_LETTER`` / ``__ASSIGNMENTS`` / ``__ABM``: topic names, see
   :class:`TopicNames`.
 - ``LEADQ_PARTITIONS`` [4]: partition count every leadq topic is created with.
-- ``LEADQ_RULES_PATH`` [``rules/example.yaml``].
+- ``LEADQ_RULES_PATH`` [unset: the example rules shipped in the package].
 - ``LEADQ_APP_ID`` [``leadq``]: Faust app id, also the Kafka consumer group.
 - ``LEADQ_WEB_HOST`` [``127.0.0.1``] / ``LEADQ_WEB_PORT`` [6066]: the worker's web server.
 - ``LEADQ_BROKER_SESSION_TIMEOUT_S`` [8.0], ``LEADQ_BROKER_HEARTBEAT_INTERVAL_S`` [2.0].
@@ -26,6 +31,8 @@ Environment variables (defaults in brackets):
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
 - ``LEADQ_ALERTS__*``: SDR alerts to Slack-compatible webhooks, see :class:`AlertsSettings`.
+- ``LEADQ_STARTUP_TIMEOUT_S`` [30]: how long ``leadq worker`` waits for Kafka and Redis
+  to answer at start before it exits with a one-line error.
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 """
 
@@ -39,6 +46,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.examples import example_rules_path
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -122,6 +131,55 @@ class AlertsSettings(BaseModel):
         return self
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class KafkaSecurity(BaseModel):
+    """How leadq's Kafka clients authenticate and encrypt (``LEADQ_KAFKA__*``).
+
+    Passed unchanged to every client: the worker's Faust consumer and producer, the
+    gateway's producer, the admin and CLI clients (``streams.kafka.security``). SASL
+    protocols need a mechanism, user name and password; the password is a ``SecretStr``,
+    left out of ``repr`` and never logged. ``SSL``/``SASL_SSL`` verify the broker against
+    ``ssl_cafile`` (else the system's CAs); ``ssl_certfile``/``ssl_keyfile`` add a client
+    certificate (mutual TLS).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @model_validator(mode="after")
+    def _complete(self) -> KafkaSecurity:
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs LEADQ_KAFKA__SASL_USERNAME "
+                "and LEADQ_KAFKA__SASL_PASSWORD"
+            )
+        files = (self.ssl_cafile, self.ssl_certfile, self.ssl_keyfile)
+        if not self.uses_tls and any(files):
+            raise ValueError("ssl_* files are set but security_protocol is not SSL or SASL_SSL")
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together (mutual TLS)")
+        return self
+
+
 #: The inbound channel a tracking SDK's write key (or PostHog project key) feeds.
 TrackingChannel = Literal["web", "product"]
 
@@ -179,12 +237,14 @@ class Settings(BaseSettings):
     )
 
     kafka_bootstrap: str = "localhost:9092"
-    redis_url: str = "redis://localhost:6379/0"
+    kafka: KafkaSecurity = KafkaSecurity()
+    redis_url: str = Field(default="redis://localhost:6379/0", repr=False)
     topics: TopicNames = TopicNames()
     #: Every topic gets this many partitions. It bounds parallelism and cannot grow later
     #: on the dev broker (Tansu has no CreatePartitions), so pick the final number.
     partitions: int = Field(default=4, ge=1, le=10_000)
-    rules_path: Path = Path("rules/example.yaml")
+    #: Default: the example rules shipped inside the package (``leadq rules example``).
+    rules_path: Path = Field(default_factory=example_rules_path)
     app_id: str = Field(default="leadq", min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     web_host: str = "127.0.0.1"
     #: Each worker process on one host needs its own port (Faust binds it even when the
@@ -209,6 +269,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     uvloop: bool = True
     alerts: AlertsSettings = AlertsSettings()
+    #: How long ``leadq worker`` waits at start for Kafka and Redis (then exits 1 with
+    #: one line naming the setting to fix; a supervisor restarts it).
+    startup_timeout_s: float = Field(default=30.0, gt=0.0, le=3600.0)
     ingest: IngestSettings = IngestSettings()
 
     @model_validator(mode="after")

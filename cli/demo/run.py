@@ -54,6 +54,7 @@ from streams.kafka.dead_letter import REASON_HEADER
 from streams.kafka.topic_reader import Record, TopicReader
 from streams.process import ServerProcess, free_port
 from streams.settings import IngestSettings, Settings
+from streams.state.connect import redacted_url
 from streams.state.keys import Keys
 from streams.worker_process import WORKER_STOP_TIMEOUT_S, worker_process
 
@@ -116,8 +117,12 @@ def demo_servers(settings: Settings, console: Console) -> Iterator[Settings]:
     pointing at an embedded cluster that is stopped on exit."""
     given = [name for name in EXTERNAL_ENV if os.environ.get(name)]
     if len(given) == len(EXTERNAL_ENV):
-        console.say(f"using {settings.kafka_bootstrap} and {settings.redis_url}")
-        run_async(lambda: ensure_topics(settings.kafka_bootstrap, settings.topic_partitions()))
+        console.say(f"using {settings.kafka_bootstrap} and {redacted_url(settings.redis_url)}")
+        run_async(
+            lambda: ensure_topics(
+                settings.kafka_bootstrap, settings.topic_partitions(), settings.kafka
+            )
+        )
         yield settings
     elif given:
         raise DemoError(f"set both {' and '.join(EXTERNAL_ENV)}, or neither (only {given[0]})")
@@ -184,7 +189,7 @@ async def drive_scenario(
     )
     async with (
         running_gateway(settings) as gateway,
-        TopicReader(settings.kafka_bootstrap, topics) as outputs,
+        TopicReader(settings.kafka_bootstrap, topics, settings.kafka) as outputs,
     ):
         console.say(f"ingest gateway listening on {gateway.url} (leadq ingest, in-process)")
         watching = asyncio.create_task(outputs.read_until(watch, deadline_s, alive=worker.running))

@@ -67,7 +67,9 @@ async def send_documents(settings: Settings, documents: Sequence[Document]) -> s
             raise RuntimeError(f"the Segment SDK reported {errors[0]}")
         sent.append(f"{_count(through_sdk, 'web event')} through the ingest gateway (Segment SDK)")
     for topic, group in by_topic.items():
-        await send_messages(settings.kafka_bootstrap, topic, [d.message for d in group])
+        await send_messages(
+            settings.kafka_bootstrap, topic, [d.message for d in group], settings.kafka
+        )
         sent.append(f"{_count(group, 'document')} to {topic}")
     return ", ".join(sent)
 
@@ -148,7 +150,9 @@ async def until_normalized(
     def routed(records: Sequence[Record]) -> bool:
         return wanted <= {orjson.loads(r.value or b"{}")["signal"]["event_id"] for r in records}
 
-    async with TopicReader(settings.kafka_bootstrap, [settings.topics.signals]) as reader:
+    async with TopicReader(
+        settings.kafka_bootstrap, [settings.topics.signals], settings.kafka
+    ) as reader:
         await reader.read_until(routed, give_up - time.monotonic(), alive=worker.running)
     console.say(
         f"{stamp(console.elapsed())} the worker routed all {len(wanted)} signals "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import faust
 
 from streams.kafka import transport
+from streams.kafka.security import faust_credentials
 from streams.settings import Settings
 
 
@@ -34,6 +35,8 @@ def create_app(settings: Settings) -> faust.App:
         broker=broker_urls(settings),
         # Faust's transport but with the fetch wait from settings (streams/kafka/transport.py).
         broker_consumer=broker_urls(settings, transport.SCHEME),
+        # LEADQ_KAFKA__*: SASL and TLS for the consumer and the producer alike.
+        broker_credentials=faust_credentials(settings.kafka),
         processing_guarantee="at_least_once",
         # Topics carry bytes; agents validate at the edge and dead-letter what fails.
         key_serializer="raw",

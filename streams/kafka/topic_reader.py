@@ -16,7 +16,9 @@ from typing import Any, Self
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
-from streams.kafka.admin import describe_partitions
+from streams.kafka.admin import PLAINTEXT, describe_partitions
+from streams.kafka.security import client_options
+from streams.settings import KafkaSecurity
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,12 @@ class Record:
 class TopicReader:
     """Reads every partition of ``topics`` from offset 0. Use as ``async with``."""
 
-    def __init__(self, bootstrap: str, topics: Iterable[str]) -> None:
+    def __init__(
+        self, bootstrap: str, topics: Iterable[str], security: KafkaSecurity = PLAINTEXT
+    ) -> None:
         self.bootstrap = bootstrap
         self.topics = list(topics)
+        self.security = security
         self.records: list[Record] = []
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -44,10 +49,11 @@ class TopicReader:
             group_id=None,
             # Answer polls quickly: the dev broker holds a fetch for much of this wait.
             fetch_max_wait_ms=50,
+            **client_options(security),
         )
 
     async def __aenter__(self) -> Self:
-        counts = await describe_partitions(self.bootstrap, self.topics)
+        counts = await describe_partitions(self.bootstrap, self.topics, self.security)
         missing = set(self.topics) - set(counts)
         if missing:
             raise LookupError(f"topics not found on {self.bootstrap}: {sorted(missing)}")

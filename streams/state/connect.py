@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
@@ -22,3 +24,14 @@ def redis_client(url: str) -> Client:
                 plain, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=2.0
             )
     return Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=2.0)
+
+
+def redacted_url(url: str) -> str:
+    """``url`` as logs and messages may show it: any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -12,11 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka_event
 
 from agents.worker import build_app
 from leadq.compiled import compile_rules
 from schemas.rules import load_rules
-from schemas.transition import CLOUDEVENT_SOURCE, TransitionEvent
+from schemas.transition import (
+    CLOUDEVENT_SOURCE,
+    TRANSITION_DATA_SCHEMA_ID,
+    TransitionData,
+    TransitionEvent,
+)
+from streams.kafka.topic_reader import Record
 from streams.settings import Settings
 from tests.helpers import SCENARIO_RULES, read_until, running_app
 from tests.integration.scenario import (
@@ -89,10 +96,11 @@ async def test_vendor_events_become_cloudevents_and_redis_state(
     for record in records:
         event = TransitionEvent.model_validate_json(record.value or b"")
         assert record.key == event.partitionkey.encode() == b"u:ann"
-        assert record.headers["ce_id"] == event.id.encode()
-        assert record.headers["ce_type"] == event.type.encode()
-        assert record.headers["content-type"] == b"application/cloudevents+json"
+        # Structured mode as the Kafka binding says: one content-type header, no ce_*.
+        assert record.headers == {"content-type": b"application/cloudevents+json"}
         assert (event.specversion, event.source) == ("1.0", CLOUDEVENT_SOURCE)
+        assert event.dataschema == TRANSITION_DATA_SCHEMA_ID
+        assert read_by_cloudevents_sdk(record) == event
         events[event.type] = event
     assert distinct(events.values()) == wanted
     assert list(events) == ["io.leadq.lead.mql", "io.leadq.lead.pql", "io.leadq.lead.sql"]
@@ -121,3 +129,15 @@ async def test_vendor_events_become_cloudevents_and_redis_state(
     assert not any(event_id == "e2e-06" for _, event_id in scored)  # a machine open
     assert account.traits["industry"][0] == "software"
     assert set(account.members) == {"u:ann"}
+
+
+def read_by_cloudevents_sdk(record: Record) -> TransitionEvent:
+    """``record`` as the CloudEvents SDK reads it with automatic mode detection (binary
+    when any ``ce_*`` header is present, else structured), back in our model."""
+    sdk_event = from_kafka_event(KafkaMessage(record.headers, record.key, record.value or b""))
+    attributes = sdk_event.get_attributes()
+    # The SDK adds the Kafka key as the partitionkey extension: it must be ours.
+    assert record.key is not None
+    assert attributes["partitionkey"] == record.key.decode()
+    data = TransitionData.model_validate(sdk_event.get_data())
+    return TransitionEvent.model_validate({**attributes, "data": data})

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from schemas.examples import example_rules_path
 from streams.settings import Settings, TopicNames
 
 
@@ -34,7 +35,10 @@ def test_defaults() -> None:
         "leadq.abm",
     )
     assert (settings.partitions, settings.web_port, settings.app_id) == (4, 6066, "leadq")
-    assert settings.rules_path == Path("rules/example.yaml")
+    # The example rules shipped in the package, found wherever the process runs.
+    assert settings.rules_path == example_rules_path()
+    assert settings.rules_path.is_absolute()
+    assert settings.rules_path.is_file()
     assert settings.broker_session_timeout_s == 8.0
 
 
@@ -127,3 +131,24 @@ def test_topic_partitions_and_bootstrap_list() -> None:
     assert settings.bootstrap_servers() == ["a:1", "b:2"]
     assert set(settings.topic_partitions().values()) == {3}
     assert len(settings.topic_partitions()) == 9
+
+
+def test_nothing_listens_beyond_loopback_by_default() -> None:
+    settings = Settings()
+    assert (settings.web_host, settings.ingest.host) == ("127.0.0.1", "127.0.0.1")
+
+
+def test_the_redis_password_stays_out_of_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEADQ_REDIS_URL", "redis://:hunter2-redis@r:6379/0")
+    monkeypatch.setenv("LEADQ_KAFKA__SECURITY_PROTOCOL", "SASL_PLAINTEXT")
+    monkeypatch.setenv("LEADQ_KAFKA__SASL_USERNAME", "leadq")
+    monkeypatch.setenv("LEADQ_KAFKA__SASL_PASSWORD", "hunter2-kafka")
+    settings = Settings()
+    assert "hunter2" not in repr(settings) + str(settings)
+    # A child process still gets both (streams.worker_process passes settings.to_env()).
+    env = settings.to_env()
+    assert env["LEADQ_KAFKA__SASL_PASSWORD"] == "hunter2-kafka"
+    assert (
+        Settings.model_validate({"redis_url": env["LEADQ_REDIS_URL"]}).redis_url
+        == "redis://:hunter2-redis@r:6379/0"
+    )
