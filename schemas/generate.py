@@ -22,6 +22,7 @@ CONTRACTS = {
     "signal": "schemas.signal:Signal",
     "transition": "schemas.transition:TransitionEvent",
     "rules": "schemas.rules:Rules",
+    "routing": "schemas.routing:RoutingConfig",
     "inbound-event": "schemas.events:INBOUND_EVENT",
     "routed-signal": "schemas.routed:RoutedSignal",
     "lead-view": "schemas.views:LeadView",
