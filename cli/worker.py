@@ -7,6 +7,7 @@ All configuration comes from ``LEADQ_*`` environment variables (see
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -20,15 +21,30 @@ def register(subparsers: Any) -> None:
         help="default: LEADQ_LOG_LEVEL",
     )
     parser.add_argument("--web-port", type=int, help="default: LEADQ_WEB_PORT")
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        help="run only these comma-separated parts: qualifier, router (default: the "
+        "qualifier and every consumer that is configured)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from agents.consumers import ConsumerConfigError
     from agents.worker import run_worker
+    from schemas.routing import RoutingError
     from streams.settings import get_settings
 
     overrides = {"log_level": args.log_level, "web_port": args.web_port}
     settings = get_settings().with_changes(
         **{key: value for key, value in overrides.items() if value is not None}
     )
-    return run_worker(settings)
+    only = [part.strip() for part in args.only.split(",") if part.strip()] if args.only else None
+    try:
+        return run_worker(settings, only)
+    except ConsumerConfigError as error:
+        print(f"leadq worker: {error}", file=sys.stderr)
+    except RoutingError as error:
+        print(f"leadq worker: {error}", file=sys.stderr)
+    return 2

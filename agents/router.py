@@ -1,0 +1,287 @@
+"""The router: stage transitions in, owners out (``io.leadq.lead.assigned``), SLA clocks.
+
+Thin: parse → facts (the worker's read side) → ``leadq.routing`` decides → one atomic
+write per decision (``streams.routing``) → publish. Guarantees:
+
+- at least once in (the group consumer commits after a batch is handled);
+- exactly one decision per transition id: the decision, the team's round-robin credit
+  and counts, owner claims, the SLA clock and the processed marker are one script call,
+  refused if the team changed since it was read (then decided again) or if the
+  transition was already processed (a re-delivery, a restart, a second router);
+- at least once out, with deterministic CloudEvent ids (``schemas.assignment``): the
+  events wait in the team's outbox, written with the decision, until the broker has
+  them; a router that died in between leaves them for the outbox sweep of any router.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from agents.batches import dead_letter_safely
+from agents.runtime import Runtime
+from leadq.adapters import normalize_bytes
+from leadq.identity import identity_keys
+from leadq.routing.assign import first_assignment
+from leadq.routing.availability import team_day
+from leadq.routing.decide import decide
+from leadq.routing.facts import LeadFacts, lead_facts
+from leadq.routing.match import match_rule, routable
+from leadq.routing.sla import SlaCase, SlaOutcome, ms, on_deadline, open_case
+from schemas.assignment import AssignmentData, to_assignment_event
+from schemas.routing import RoutingConfig, RoutingRule, Team
+from schemas.signal import Signal
+from schemas.transition import TransitionEvent
+from streams.kafka.group_consumer import Record
+from streams.kafka.outlet import Outlet
+from streams.routing.store import RoutingStore, TeamWrite
+
+log = logging.getLogger("leadq.router")
+
+#: Decisions retried when other routers keep changing the team meanwhile (each retry
+#: after a short random pause, so racing routers do not keep colliding).
+MAX_TRIES = 50
+RETRY_PAUSE_S = 0.005
+#: (team id, event id, CloudEvent JSON): an event in a team's outbox.
+Pending = tuple[str, str, str]
+
+
+@dataclass
+class RouterCounters:
+    """Plain counters of one router, for metrics (monotonic: nothing resets them)."""
+
+    assigned: int = 0
+    reassigned: int = 0
+    escalated: int = 0
+    breached: int = 0
+    touched_in_time: int = 0
+    duplicates: int = 0
+    unrouted: int = 0
+    touches: int = 0
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _pause(attempt: int) -> None:
+    """A random pause before deciding again, growing with the attempts (at most ~0.1 s)."""
+    await asyncio.sleep(random.uniform(0, RETRY_PAUSE_S * min(attempt + 1, 20)))
+
+
+def encoded(data: AssignmentData) -> tuple[str, str]:
+    event = to_assignment_event(data)
+    return event.id, event.model_dump_json()
+
+
+class Router:
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: RoutingConfig,
+        store: RoutingStore,
+        clock: Callable[[], datetime] = now_utc,
+        counters: RouterCounters | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.config = config
+        self.store = store
+        self.clock = clock
+        #: What this router did; a metrics exporter reads ``app.leadq_router.counters``.
+        self.counters = counters or RouterCounters()
+
+    async def route_batch(self, records: Sequence[Record], dead_letter: Outlet) -> list[Pending]:
+        """Route every transition of a batch; invalid records are dead-lettered."""
+        pending: list[Pending] = []
+        for record in records:
+            try:
+                event = TransitionEvent.model_validate_json(record.value or b"")
+            except ValueError as error:
+                await dead_letter_safely(dead_letter, record, f"not a transition: {error}")
+                continue
+            pending += await self.route(event)
+        return pending
+
+    async def _facts(self, lead_id: str) -> tuple[LeadFacts, str | None]:
+        qualifier = self.runtime.qualifier
+        found = await self.runtime.until_redis_answers(lambda: qualifier.lead(lead_id), "facts")
+        account = found.lead.account_id if found is not None else None
+        return lead_facts(lead_id, found), account
+
+    async def route(self, event: TransitionEvent) -> list[Pending]:
+        """Route one transition (no rule matching: nothing); its outbox entries."""
+        data = event.data
+        if not routable(data):
+            return []
+        facts, account_id = await self._facts(data.entity_id)
+        rule = match_rule(self.config, data, facts)
+        if rule is None:
+            self.counters.unrouted += 1
+            return []
+        if data.account is not None:
+            account_id = data.account.account_id
+        team = self.config.team(rule.team)
+        for attempt in range(MAX_TRIES):
+            outcome = await self._try_route(event, facts, account_id, team, rule)
+            if outcome is not None:
+                return outcome
+            await _pause(attempt)
+        raise RuntimeError(f"team {team.id} kept changing while routing {event.id}")
+
+    async def _try_route(
+        self,
+        event: TransitionEvent,
+        facts: LeadFacts,
+        account_id: str | None,
+        team: Team,
+        rule: RoutingRule,
+    ) -> list[Pending] | None:
+        now = self.clock()
+        day = team_day(team, now)
+        lead_id = event.data.entity_id
+        store = self.store
+        read = await self.runtime.until_redis_answers(
+            lambda: store.read(team.id, day, lead_id, account_id, transition_id=event.id),
+            "routing read",
+        )
+        if read.processed:
+            self.counters.duplicates += 1
+            return []
+        pick = decide(team, read.snapshot, lead_id, account_id, now)
+        assigned = first_assignment(event.id, event.data, facts, team, rule, pick, now)
+        case = None
+        if rule.sla is not None:
+            sla = rule.sla
+            case = open_case(
+                assigned, team, ms(event.data.at), sla.first_touch, sla.max_reassignments
+            )
+        event_id, body = encoded(assigned)
+        change = TeamWrite(
+            version=read.version,
+            day=day,
+            now_ms=ms(now),
+            transition_id=event.id,
+            case_action="set" if case is not None else "keep",
+            case=case,
+            counted=pick.counted,
+            credit=pick.credit,
+            claims=pick.claims,
+            events=[(event_id, body)],
+        )
+        result = await self.runtime.until_redis_answers(
+            lambda: store.write(team.id, change), "routing write"
+        )
+        if result == "stale":
+            return None
+        if result == "done":
+            self.counters.duplicates += 1
+            return []
+        self.counters.assigned += 1
+        log.info("%s → %s/%s (%s): %s", lead_id, team.id, pick.owner.id, rule.name, pick.reason)
+        return [(team.id, event_id, body)]
+
+    async def record_touches(self, records: Sequence[Record]) -> int:
+        """Record every CRM event of the batch as a touch of its lead; returns how many.
+
+        Documents the normalizer rejects are its to dead-letter; here they are skipped."""
+        count = 0
+        for record in records:
+            for signal in normalize_bytes(record.value or b"", channel="crm").signals:
+                if signal.channel == "crm":
+                    await self._touch(signal)
+                    count += 1
+        self.counters.touches += count
+        return count
+
+    async def _touch(self, signal: Signal) -> None:
+        keys = identity_keys(signal)
+        qualifier, store = self.runtime.qualifier, self.store
+        lead_ids = set(keys)  # a lead's id is one of its identity keys
+        for key in keys:
+            found = await self.runtime.until_redis_answers(partial(qualifier.lead, key), "touch")
+            if found is not None:
+                lead_ids.add(found.lead.lead_id)
+        ttl = round(self.runtime.settings.routing.touch_ttl_days * 86_400)
+        at = ms(signal.occurred_at)
+        for lead_id in sorted(lead_ids):
+            record = partial(store.record_touch, lead_id, signal.event_id, at, ttl)
+            await self.runtime.until_redis_answers(record, "touch")
+
+    async def fire_deadlines(self) -> list[Pending]:
+        """Handle every SLA deadline that is due, in every team; their outbox entries."""
+        pending: list[Pending] = []
+        now_ms = ms(self.clock())
+        for team in self.config.teams:
+            due = await self.runtime.until_redis_answers(
+                partial(self.store.due, team.id, now_ms), "SLA deadlines"
+            )
+            for case_id in due:
+                pending += await self._deadline(team, case_id)
+        return pending
+
+    async def _deadline(self, team: Team, case_id: str) -> list[Pending]:
+        for attempt in range(MAX_TRIES):
+            outcome = await self._try_deadline(team, case_id)
+            if outcome is not None:
+                return outcome
+            await _pause(attempt)
+        raise RuntimeError(f"team {team.id} kept changing while handling SLA {case_id}")
+
+    async def _try_deadline(self, team: Team, case_id: str) -> list[Pending] | None:
+        store, until = self.store, self.runtime.until_redis_answers
+        stored = await until(lambda: store.case(team.id, case_id), "SLA case")
+        now = self.clock()
+        if stored is None:  # handled meanwhile, or expired: drop the deadline
+            await until(lambda: store.forget_deadline(team.id, case_id), "SLA case")
+            return []
+        day = team_day(team, now)
+        account = stored.assignment.account.account_id if stored.assignment.account else None
+        read = await until(
+            lambda: store.read(team.id, day, stored.lead_id, account, case_id=case_id), "SLA read"
+        )
+        case = read.case
+        if case is None or case.deadline_ms > ms(now):
+            return []  # another router handled it
+        touched = await until(
+            lambda: store.touched(case.lead_id, case.since_ms, case.deadline_ms), "touches"
+        )
+        outcome = on_deadline(self.config, case, read.snapshot, now, touched)
+        change = self._deadline_write(read.version, day, now, case, outcome)
+        if await until(lambda: store.write(team.id, change), "SLA write") == "stale":
+            return None
+        self._count(outcome, touched)
+        return [(team.id, event_id, body) for event_id, body in change.events]
+
+    def _deadline_write(
+        self, version: str, day: str, now: datetime, case: SlaCase, outcome: SlaOutcome
+    ) -> TeamWrite:
+        pick = outcome.pick
+        return TeamWrite(
+            version=version,
+            day=day,
+            now_ms=ms(now),
+            case_action="set" if outcome.case is not None else "del",
+            case=outcome.case,
+            case_id=case.case_id,
+            counted=pick.counted if pick else None,
+            credit=pick.credit if pick else {},
+            claims=pick.claims if pick else {},
+            events=[encoded(data) for data in outcome.events],
+        )
+
+    def _count(self, outcome: SlaOutcome, touched: bool) -> None:
+        counters = self.counters
+        if touched:
+            counters.touched_in_time += 1
+        for data in outcome.events:
+            if data.kind == "sla_breached":
+                counters.breached += 1
+            elif data.escalated:
+                counters.escalated += 1
+            else:
+                counters.reassigned += 1

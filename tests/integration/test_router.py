@@ -1,0 +1,126 @@
+"""The router on the real broker and Redis: transitions in, one assignment each out.
+
+Re-deliveries (the same transition produced again), a router restarted mid-way and two
+routers racing on one team never assign a transition twice; owners stick to accounts;
+round robin follows the weights across restarts (its state is in Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from agents.router import Pending, Router
+from agents.worker import build_app
+from streams.settings import Settings
+from tests.helpers import read_until, running_app, wait_for
+from tests.integration.routing_support import (
+    assignments,
+    read_assignments,
+    routing_file,
+    send_transitions,
+    transition,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def router_settings(qualifier_settings: Settings, tmp_path: Path) -> Settings:
+    return qualifier_settings.with_changes(routing_path=routing_file(tmp_path))
+
+
+def router_of(app: object) -> Router:
+    router: Router = app.leadq_router  # type: ignore[attr-defined]
+    return router
+
+
+async def test_a_transition_is_assigned_once_with_owner_team_and_why(
+    router_settings: Settings,
+) -> None:
+    ada = transition("u:ada", account="acme.io")
+    app = build_app(router_settings, only=["router"])
+    async with running_app(app):
+        await send_transitions(router_settings, [ada, ada])  # a re-delivery right away
+        [event] = await read_assignments(router_settings, 1)
+        router = router_of(app)
+        await wait_for(lambda: _value(router.counters.duplicates == 1), "duplicate seen")
+    assert event.type == "io.leadq.lead.assigned"
+    data = event.data
+    assert (data.transition_id, data.team.id, data.owner.id, data.rule) == (
+        ada.id,
+        "inbound",
+        "r1",
+        "mql",
+    )
+    assert data.reason == "round robin: weight 2, 1 today"
+    assert data.sla_deadline is not None
+    assert data.account is not None
+    assert data.account.account_id == "acme.io"
+    assert event.partitionkey == "u:ada"
+
+
+async def _value(value: bool) -> bool:
+    return value
+
+
+async def test_restarts_and_re_deliveries_never_assign_twice_and_round_robin_continues(
+    router_settings: Settings,
+) -> None:
+    first = [transition(f"u:lead-{n}") for n in range(4)]
+    second = [transition(f"u:lead-{n}") for n in range(4, 8)]
+    async with running_app(build_app(router_settings, only=["router"])):
+        await send_transitions(router_settings, first)
+        await read_assignments(router_settings, 4)
+    # The same transitions again (a replayed outbox), then new ones, to a new router
+    # process of the same group: it also re-reads whatever was not committed.
+    await send_transitions(router_settings, [*first, *second])
+    async with running_app(build_app(router_settings, only=["router"])) as app:
+        await read_assignments(router_settings, 8)
+        await wait_for(lambda: _value(router_of(app).counters.duplicates >= 4), "duplicates")
+        await asyncio.sleep(1.0)  # anything extra would arrive now
+        records = await read_until(
+            router_settings.kafka_bootstrap,
+            [router_settings.topics.assignments],
+            lambda found: len(found) >= 8,
+        )
+    events = assignments(records)
+    assert len(events) == 8
+    assert len({e.id for e in events}) == 8
+    assert sorted(e.data.lead.lead_id for e in events) == sorted(f"u:lead-{n}" for n in range(8))
+    # Weights 2:1:1 hold across the restart: the credit lives in Redis.
+    assert Counter(e.data.owner.id for e in events) == {"r1": 4, "r2": 2, "r3": 2}
+
+
+async def test_two_routers_racing_on_one_team_assign_each_transition_once(
+    router_settings: Settings,
+) -> None:
+    leads = [transition(f"u:race-{n}", account=f"acct-{n % 3}.io") for n in range(30)]
+    one = build_app(router_settings, only=["router"])
+    two = build_app(
+        router_settings.with_changes(web_port=router_settings.web_port + 1), only=["router"]
+    )
+    async with running_app(one), running_app(two):
+        router_one, router_two = router_of(one), router_of(two)
+
+        async def route_all(router: Router) -> list[list[Pending]]:
+            return [await router.route(event) for event in leads]
+
+        # Both route every transition, as two consumers of one re-delivered batch would,
+        # at the same time, straight through their stores; and a third burst at once.
+        results = await asyncio.gather(route_all(router_one), route_all(router_two))
+        burst = await asyncio.gather(*(router_one.route(event) for event in leads[:10]))
+    decided = [item for result in results for found in result for item in found]
+    assert all(found == [] for found in burst)
+    assert len(decided) == 30
+    assert router_one.counters.duplicates + router_two.counters.duplicates == 40
+    assert router_one.counters.assigned + router_two.counters.assigned == 30
+    events = [__import__("orjson").loads(body)["data"] for _, _, body in decided]
+    # Owners stick to accounts: every lead of an account has the account's first owner.
+    owners: dict[str, set[str]] = {}
+    for data in events:
+        owners.setdefault(data["account"]["account_id"], set()).add(data["owner"]["id"])
+    assert all(len(found) == 1 for found in owners.values()), owners
