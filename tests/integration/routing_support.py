@@ -90,7 +90,7 @@ async def send_transitions(settings: Settings, events: Sequence[TransitionEvent]
 
 def crm_touch(email: str, event_id: str, at: datetime, name: str = "sales_accepted") -> bytes:
     return (
-        f'{{"channel": "crm", "event_id": "{event_id}", "name": "{name}", '
+        f'{{"schema_version": 1, "channel": "crm", "event_id": "{event_id}", "name": "{name}", '
         f'"occurred_at": "{at.isoformat()}", "identity": {{"email": "{email}"}}}}'
     ).encode()
 
