@@ -161,6 +161,9 @@ class Router:
                 assigned, team, ms(event.data.at), sla.first_touch, sla.max_reassignments
             )
         event_id, body = encoded(assigned)
+        # The lead's newest routing sets its clock: an earlier one (its MQL's, now that
+        # it is an SQL) stops, so one lead never runs two breach chains in one team.
+        superseded = read.open_case if case is not None and read.open_case != event.id else None
         change = TeamWrite(
             version=read.version,
             day=day,
@@ -168,6 +171,8 @@ class Router:
             transition_id=event.id,
             case_action="set" if case is not None else "keep",
             case=case,
+            lead_id=lead_id,
+            superseded=superseded or "",
             counted=pick.counted,
             credit=pick.credit,
             claims=pick.claims,
@@ -268,6 +273,7 @@ class Router:
             case_action="set" if outcome.case is not None else "del",
             case=outcome.case,
             case_id=case.case_id,
+            lead_id=case.lead_id,
             counted=pick.counted if pick else None,
             credit=pick.credit if pick else {},
             claims=pick.claims if pick else {},

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "replay",
     "backfill",
     "rules",
+    "routing",
     "dev",
     "demo",
     "worker",

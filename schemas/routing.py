@@ -260,7 +260,7 @@ def routing_from_data(data: Any, source: str = "<routing>") -> RoutingConfig:
     try:
         config = RoutingConfig.model_validate(data)
     except ValidationError as error:
-        raise RoutingError(source, [_describe(e) for e in error.errors()]) from None
+        raise RoutingError(source, [_describe(e) for e in _root_causes(error)]) from None
     canonical = json.dumps(config.model_dump(mode="json", exclude={"version"}), sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
     label = data.get("version")
@@ -278,6 +278,18 @@ def load_routing(path: str | Path) -> RoutingConfig:
         kind = path.suffix.lstrip(".") or "YAML"
         raise RoutingError(str(path), [f"not valid {kind}: {error}"]) from None
     return routing_from_data(data, str(path))
+
+
+def _root_causes(error: ValidationError) -> list[Any]:
+    """The errors, without a list's "too short" that only echoes a bad item inside it
+    (pydantic counts a list whose items failed as empty)."""
+    errors = error.errors()
+    return [
+        e
+        for e in errors
+        if e["type"] != "too_short"
+        or not any(o is not e and o["loc"][: len(e["loc"])] == e["loc"] for o in errors)
+    ]
 
 
 def _describe(error: Any) -> str:

@@ -53,3 +53,8 @@ class RoutingKeys:
 def owner_field(kind: str, entity_id: str) -> str:
     """The owners-hash field of a lead (``L:``) or an account (``A:``)."""
     return f"{'L' if kind == 'lead' else 'A'}:{entity_id}"
+
+
+def open_case_field(lead_id: str) -> str:
+    """The owners-hash field naming a lead's open SLA case (``C:``)."""
+    return f"C:{lead_id}"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from leadq.routing.decide import TeamSnapshot
 from leadq.routing.sla import SlaCase
-from streams.routing.keys import RoutingKeys, owner_field
+from streams.routing.keys import RoutingKeys, open_case_field, owner_field
 from streams.state.scripts import Client, Script, raise_errors, run_all, run_commands
 
 READ = Script("route_read")
@@ -36,6 +36,8 @@ class TeamRead:
     snapshot: TeamSnapshot
     processed: bool
     case: SlaCase | None
+    #: The id of the lead's open SLA case in this team, if any.
+    open_case: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,10 @@ class TeamWrite:
     case_action: Literal["set", "del", "keep"] = "keep"
     case: SlaCase | None = None
     case_id: str = ""
+    #: The lead whose open-case pointer follows the case ("" none).
+    lead_id: str = ""
+    #: The lead's earlier open case, closed by this decision ("" none).
+    superseded: str = ""
     counted: str | None = None
     credit: Mapping[str, int] = field(default_factory=dict)
     #: ``("lead" | "account", id) -> rep id``.
@@ -88,11 +94,13 @@ class RoutingStore:
             k.version(team), k.credit(team), k.day(team, day), k.owners(team),
             k.done(team, transition_id), k.case(team, case_id),
         ]  # fmt: skip
-        args = [owner_field("lead", lead_id), owner_field("account", account_id or "")]
-        if not account_id:
-            args[1] = ""
+        args = [
+            owner_field("lead", lead_id),
+            owner_field("account", account_id) if account_id else "",
+            open_case_field(lead_id),
+        ]
         [reply] = await run_all(self.client, READ, [(keys, args)])
-        version, credit, today, lead_owner, account_owner, processed, case = reply
+        version, credit, today, lead_owner, account_owner, processed, case, open_case = reply
         return TeamRead(
             version=_text(version),
             snapshot=TeamSnapshot(
@@ -103,6 +111,7 @@ class RoutingStore:
             ),
             processed=bool(processed) and bool(transition_id),
             case=SlaCase.model_validate_json(case) if case and case_id else None,
+            open_case=_text(open_case) if open_case else None,
         )
 
     async def write(self, team: str, change: TeamWrite) -> Outcome:
@@ -111,7 +120,7 @@ class RoutingStore:
         keys = [
             k.version(team), k.credit(team), k.day(team, change.day), k.owners(team),
             k.done(team, change.transition_id or ""), k.deadlines(team), k.case(team, case_id),
-            k.outbox(team), k.outbox_times(team),
+            k.outbox(team), k.outbox_times(team), k.case(team, change.superseded),
         ]  # fmt: skip
         case = change.case
         case_ttl = max(1, (case.deadline_ms - change.now_ms) // 1000) + CASE_GRACE_S if case else 1
@@ -126,6 +135,8 @@ class RoutingStore:
             DAY_TTL_S,
             change.now_ms,
             change.counted or "",
+            open_case_field(change.lead_id) if change.lead_id else "",
+            change.superseded,
             len(change.credit),
             *[item for pair in change.credit.items() for item in pair],
             len(change.claims),

@@ -110,3 +110,30 @@ async def test_a_crm_touch_before_the_deadline_stops_the_clock(
         ("e:bob@acme.io", "assigned"),
         ("e:bob@acme.io", "sla_breached"),
     ]
+
+
+async def test_a_lead_routed_again_runs_one_clock_the_newest(
+    qualifier_settings: Settings, tmp_path: Path
+) -> None:
+    settings = sla_settings(qualifier_settings, tmp_path, first_touch="2s", retries=0)
+    mql = transition("u:grace")
+    sql = transition("u:grace", stage_from="mql", stage_to="sql", trigger_event_id="demo")
+    async with running_app(build_app(settings, only=["router"])) as app:
+        await send_transitions(settings, [mql, sql])
+        router = router_of(app)
+
+        async def escalated() -> bool:
+            return router.counters.escalated >= 1
+
+        await wait_for(escalated, "the SQL's clock ran out", deadline_s=15)
+        await asyncio.sleep(2.5)  # the MQL's clock would run out by now
+        events = await read_assignments(settings, 4)
+    assert router.counters.breached == 1
+    steps = [(e.data.stage, e.type.rsplit(".", 1)[1], e.data.owner.id) for e in events]
+    assert steps == [
+        ("mql", "assigned", "r1"),
+        ("sql", "assigned", "r1"),
+        ("sql", "sla_breached", "r1"),
+        ("sql", "assigned", "boss"),
+    ]
+    assert events[1].data.reason == "owner of lead u:grace (2 today)"

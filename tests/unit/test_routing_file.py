@@ -134,3 +134,18 @@ def test_an_unreadable_or_malformed_file_is_one_clear_problem(tmp_path: Path) ->
     with pytest.raises(RoutingError, match="not valid yaml"):
         load_routing(bad)
     assert problems([1, 2]) == ["top level: expected a mapping with teams and rules"]
+
+
+def test_a_bad_item_is_reported_once_not_echoed_by_its_lists(tmp_path: Path) -> None:
+    bad = {
+        "teams": [{"id": "t", "reps": [{"id": "r", "timezone": "Mars/X"}],
+                   "fallback": {"rep": "r"}}],
+        "rules": [{"name": "a", "team": "t"}],
+    }  # fmt: skip
+    assert problems(bad) == [
+        "teams[0].reps[0].timezone: Value error, unknown time zone 'Mars/X' (use an IANA name "
+        "like 'Europe/Berlin') (got \"Mars/X\")"
+    ]
+    assert problems({"teams": [], "rules": [{"name": "a", "team": "t"}]}) == [
+        "teams: Tuple should have at least 1 item after validation, not 0 (got [])"
+    ]

@@ -16,6 +16,7 @@ KEYS[6] - SLA deadlines (sorted set: case id -> epoch ms)          lq:{rt:inboun
 KEYS[7] - the SLA case (JSON)                                      lq:{rt:inbound}:case:<id>
 KEYS[8] - the outbox (hash: event id -> CloudEvent JSON)           lq:{rt:inbound}:outbox
 KEYS[9] - the outbox's write times (sorted set: event id -> ms)    lq:{rt:inbound}:outbox:at
+KEYS[10] - the lead's earlier case, superseded by this one          lq:{rt:inbound}:case:<id>
 All keys share the team's hash tag: one slot (Redis Cluster safe).
 
 ARGV[1] - the version the decision was computed from
@@ -28,6 +29,9 @@ ARGV[7] - the case's time to live in seconds
 ARGV[8] - the day counts' time to live in seconds
 ARGV[9] - now, epoch ms (outbox write time)
 ARGV[10] - the rep whose day count goes up ("" none)
+ARGV[11] - the lead's open-case field in KEYS[4] ("C:<lead id>"): set to the case id on
+           "set", removed on "del" if it still names this case
+ARGV[12] - the id of the lead's earlier case to close (KEYS[10]; "" none)
 then c, followed by c pairs (rep id, credit) to set in KEYS[2];
 then o, followed by o pairs (owner field, rep id) to set in KEYS[4];
 then e, followed by e pairs (event id, CloudEvent JSON) to put in the outbox.
@@ -43,12 +47,18 @@ if ARGV[2] ~= '0' then
 end
 redis.call('SET', KEYS[1], tostring(tonumber(version) + 1))
 
+if ARGV[12] ~= '' and ARGV[12] ~= ARGV[4] then
+  redis.call('DEL', KEYS[10])
+  redis.call('ZREM', KEYS[6], ARGV[12])
+end
 if ARGV[3] == 'set' then
   redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[7])
   redis.call('ZADD', KEYS[6], ARGV[6], ARGV[4])
+  redis.call('HSET', KEYS[4], ARGV[11], ARGV[4])
 elseif ARGV[3] == 'del' then
   redis.call('DEL', KEYS[7])
   redis.call('ZREM', KEYS[6], ARGV[4])
+  if redis.call('HGET', KEYS[4], ARGV[11]) == ARGV[4] then redis.call('HDEL', KEYS[4], ARGV[11]) end
 end
 
 if ARGV[10] ~= '' then
@@ -56,7 +66,7 @@ if ARGV[10] ~= '' then
   redis.call('EXPIRE', KEYS[3], ARGV[8])
 end
 
-local at = 11
+local at = 13
 local c = tonumber(ARGV[at])
 for i = 1, c do redis.call('HSET', KEYS[2], ARGV[at + 2 * i - 1], ARGV[at + 2 * i]) end
 at = at + 2 * c + 1

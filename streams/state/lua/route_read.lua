@@ -13,9 +13,11 @@ KEYS[5] - the transition's processed marker       lq:{rt:inbound}:done:<id>
 KEYS[6] - the SLA case                            lq:{rt:inbound}:case:<id>
 ARGV[1] - the lead's owner field ("L:<lead id>")
 ARGV[2] - the account's owner field ("A:<account id>", "" none)
+ARGV[3] - the lead's open-case field ("C:<lead id>")
 
 Returns {version, credit (flat field/value list), day counts (flat), lead owner or
-false, account owner or false, 1 if processed else 0, case JSON or false}.
+false, account owner or false, 1 if processed else 0, case JSON or false, the id of the
+lead's open case or false}.
 ]]
 local account = false
 if ARGV[2] ~= '' then account = redis.call('HGET', KEYS[4], ARGV[2]) end
@@ -27,4 +29,5 @@ return {
   account,
   redis.call('EXISTS', KEYS[5]),
   redis.call('GET', KEYS[6]),
+  redis.call('HGET', KEYS[4], ARGV[3]),
 }
