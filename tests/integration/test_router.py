@@ -16,7 +16,7 @@ import pytest
 from agents.router import Pending, Router
 from agents.worker import build_app
 from streams.settings import Settings
-from tests.helpers import read_until, running_app, wait_for
+from tests.helpers import produce, read_until, running_app, wait_for
 from tests.integration.routing_support import (
     assignments,
     read_assignments,
@@ -124,3 +124,21 @@ async def test_two_routers_racing_on_one_team_assign_each_transition_once(
     for data in events:
         owners.setdefault(data["account"]["account_id"], set()).add(data["owner"]["id"])
     assert all(len(found) == 1 for found in owners.values()), owners
+
+
+async def test_a_record_that_is_not_a_transition_is_dead_lettered_and_routing_goes_on(
+    router_settings: Settings,
+) -> None:
+    topics = router_settings.topics
+    async with running_app(build_app(router_settings, only=["router"])):
+        await produce(router_settings.kafka_bootstrap, topics.routing, [b"{not json", b"[]"])
+        await send_transitions(router_settings, [transition("u:after")])
+        [event] = await read_assignments(router_settings, 1)
+        letters = await read_until(
+            router_settings.kafka_bootstrap, [topics.dead_letter], lambda found: len(found) >= 2
+        )
+    assert event.data.lead.lead_id == "u:after"
+    assert sorted(r.value or b"" for r in letters) == [b"[]", b"{not json"]
+    for letter in letters:
+        assert letter.headers["leadq.source.topic"] == topics.routing.encode()
+        assert letter.headers["leadq.reason"].startswith(b"not a transition: ")
