@@ -23,6 +23,7 @@ CONTRACTS = {
     "transition": "schemas.transition:TransitionEvent",
     "rules": "schemas.rules:Rules",
     "routing": "schemas.routing:RoutingConfig",
+    "assignment": "schemas.assignment:AssignmentEvent",
     "inbound-event": "schemas.events:INBOUND_EVENT",
     "routed-signal": "schemas.routed:RoutedSignal",
     "lead-view": "schemas.views:LeadView",
