@@ -5,7 +5,8 @@
 - ``leadq.router.sla`` (every ``LEADQ_ROUTING__SLA_POLL_INTERVAL_S``, default 1 s):
   due SLA deadlines of every team (any router may handle any team: each deadline is
   handled once, by the script's version check);
-- ``leadq.router.outbox`` (every 10 s): re-publishes assignments a dead router left;
+- ``leadq.router.outbox`` (every 10 s, or ``LEADQ_ROUTING__OUTBOX_ABANDONED_AFTER_S`` if
+  shorter): re-publishes assignments a router left unpublished (it died in between);
 - ``leadq.router.reload`` (every 5 s): a changed routing file is loaded without a
   restart (an invalid one is logged and the current one stays in force).
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 import faust
 import orjson
 
+from agents.batches import dead_letter_safely
 from agents.consumers import ConsumerConfigError
 from agents.router import Pending, Router
 from agents.runtime import Runtime, WorkerStopping
@@ -87,7 +89,11 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
         if transitions:
             await publish(assignments, router, await router.route_batch(transitions, dead_letter))
 
-    consumer = GroupConsumer(settings, "router", (names.routing, names.crm), handle)
+    async def poison(record: Record, error: Exception) -> None:
+        reason = f"router failed on this record: {type(error).__name__}: {error}"
+        await dead_letter_safely(dead_letter, record, reason)
+
+    consumer = GroupConsumer(settings, "router", (names.routing, names.crm), handle, poison)
     app.leadq_router = router  # type: ignore[attr-defined]  # for tests and metrics
 
     async def consume() -> None:
@@ -132,5 +138,6 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
     app.timer(interval=settings.routing.sla_poll_interval_s, name="leadq.router.sla")(
         fire_deadlines
     )
-    app.timer(interval=10.0, name="leadq.router.outbox")(sweep_outbox)
+    sweep_every = min(10.0, settings.routing.outbox_abandoned_after_s)
+    app.timer(interval=sweep_every, name="leadq.router.outbox")(sweep_outbox)
     app.timer(interval=5.0, name="leadq.router.reload")(reload)

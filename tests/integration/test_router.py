@@ -15,7 +15,7 @@ import pytest
 
 from agents.router import Pending, Router
 from agents.worker import build_app
-from streams.settings import Settings
+from streams.settings import RoutingSettings, Settings
 from tests.helpers import produce, read_until, running_app, wait_for
 from tests.integration.routing_support import (
     assignments,
@@ -142,3 +142,27 @@ async def test_a_record_that_is_not_a_transition_is_dead_lettered_and_routing_go
     for letter in letters:
         assert letter.headers["leadq.source.topic"] == topics.routing.encode()
         assert letter.headers["leadq.reason"].startswith(b"not a transition: ")
+
+
+async def test_a_router_that_died_between_deciding_and_publishing_is_covered_once(
+    router_settings: Settings,
+) -> None:
+    """The decision is in Redis, its event only in the team's outbox, the transition
+    not committed: the next router finds the transition processed (no second decision)
+    and its outbox sweep publishes the one event."""
+    settings = router_settings.with_changes(
+        routing=RoutingSettings(outbox_abandoned_after_s=0.5).model_dump()
+    )
+    ada = transition("u:ada")
+    async with running_app(build_app(settings, only=["router"])) as crashed:
+        pending = await router_of(crashed).route(ada)  # decided, never published
+    assert len(pending) == 1
+    await send_transitions(settings, [ada])  # read again: it was never committed
+    async with running_app(build_app(settings, only=["router"])) as app:
+        router = router_of(app)
+        [event] = await read_assignments(settings, 1)
+        await wait_for(lambda: _value(router.counters.duplicates == 1), "the re-delivery seen")
+        await asyncio.sleep(1.5)  # a second publication would arrive by now
+        assert len(await read_assignments(settings, 1)) == 1
+    assert event.id == pending[0][1]
+    assert router.counters.assigned == 0
