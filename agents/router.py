@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -49,6 +49,8 @@ MAX_TRIES = 50
 RETRY_PAUSE_S = 0.005
 #: (team id, event id, CloudEvent JSON): an event in a team's outbox.
 Pending = tuple[str, str, str]
+#: Sends outbox entries and acknowledges them (``agents.router_app.publish``).
+Publish = Callable[[Sequence[Pending]], Awaitable[None]]
 
 
 @dataclass
@@ -95,17 +97,24 @@ class Router:
         #: What this router did; a metrics exporter reads ``app.leadq_router.counters``.
         self.counters = counters or RouterCounters()
 
-    async def route_batch(self, records: Sequence[Record], dead_letter: Outlet) -> list[Pending]:
-        """Route every transition of a batch; invalid records are dead-lettered."""
+    async def route_batch(
+        self, records: Sequence[Record], dead_letter: Outlet, publish: Publish
+    ) -> None:
+        """Route every transition of a batch and ``publish`` the decisions; invalid records
+        are dead-lettered. If one raises, what was decided before it is still published
+        (its transition counts as processed, so a second pass would not publish it)."""
         pending: list[Pending] = []
-        for record in records:
-            try:
-                event = TransitionEvent.model_validate_json(record.value or b"")
-            except ValueError as error:
-                await dead_letter_safely(dead_letter, record, f"not a transition: {error}")
-                continue
-            pending += await self.route(event)
-        return pending
+        try:
+            for record in records:
+                try:
+                    event = TransitionEvent.model_validate_json(record.value or b"")
+                except ValueError as error:
+                    await dead_letter_safely(dead_letter, record, f"not a transition: {error}")
+                    continue
+                pending += await self.route(event)
+        finally:
+            if pending:
+                await publish(pending)
 
     async def _facts(self, lead_id: str) -> tuple[LeadFacts, str | None]:
         qualifier = self.runtime.qualifier

@@ -81,13 +81,16 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
     dead_letter = Outlet(app, settings.topics.dead_letter)
     names = settings.topics
 
+    async def publish_assignments(pending: Sequence[Pending]) -> None:
+        await publish(assignments, router, pending)
+
     async def handle(records: Sequence[Record]) -> None:
         touches = [r for r in records if r.topic == names.crm]
         transitions = [r for r in records if r.topic == names.routing]
         if touches:
             await router.record_touches(touches)
         if transitions:
-            await publish(assignments, router, await router.route_batch(transitions, dead_letter))
+            await router.route_batch(transitions, dead_letter, publish_assignments)
 
     async def poison(record: Record, error: Exception) -> None:
         reason = f"router failed on this record: {type(error).__name__}: {error}"

@@ -16,6 +16,8 @@ import pytest
 from agents.router import Pending, Router
 from agents.worker import build_app
 from streams.settings import RoutingSettings, Settings
+from streams.state.connect import redis_client
+from streams.state.keys import Keys
 from tests.helpers import produce, read_until, running_app, wait_for
 from tests.integration.routing_support import (
     assignments,
@@ -166,3 +168,51 @@ async def test_a_router_that_died_between_deciding_and_publishing_is_covered_onc
         assert len(await read_assignments(settings, 1)) == 1
     assert event.id == pending[0][1]
     assert router.counters.assigned == 0
+
+
+async def test_a_transition_the_router_fails_on_is_dead_lettered_alone(
+    router_settings: Settings,
+) -> None:
+    """A lead whose stored state cannot be read (here: a corrupt index record) makes
+    routing its transition fail every time: that record alone is dead-lettered with
+    the error, and the others of its batch are routed."""
+    client = redis_client(router_settings.redis_url)
+    try:
+        await client.set(Keys().identity("u:broken"), b"\xff not a record")
+    finally:
+        await client.aclose()
+    batch = [transition("u:before"), transition("u:broken"), transition("u:after")]
+    async with running_app(build_app(router_settings, only=["router"])):
+        await send_transitions(router_settings, batch)
+        events = await read_assignments(router_settings, 2)
+        letters = await read_until(
+            router_settings.kafka_bootstrap,
+            [router_settings.topics.dead_letter],
+            lambda found: len(found) >= 1,
+        )
+    assert sorted(e.data.lead.lead_id for e in events) == ["u:after", "u:before"]
+    [letter] = letters
+    assert letter.value == batch[1].model_dump_json().encode()
+    assert letter.headers["leadq.reason"].startswith(b"router failed on this record: ")
+
+
+async def test_a_changed_routing_file_is_used_without_a_restart_and_a_broken_one_is_not(
+    router_settings: Settings, tmp_path: Path
+) -> None:
+    assert router_settings.routing_path is not None
+    path = router_settings.routing_path
+    async with running_app(build_app(router_settings, only=["router"])) as app:
+        router = router_of(app)
+        first = router.config.version
+        path.write_text("teams: [oops\n", encoding="utf-8")
+        await asyncio.sleep(6.0)  # the reload timer runs every 5 s
+        assert router.config.version == first
+        routing_file(tmp_path, reps=[{"id": "z9"}])  # rewrites the same file
+
+        async def reloaded() -> bool:
+            return router.config.version != first
+
+        await wait_for(reloaded, "the new routing file in force", deadline_s=10)
+        await send_transitions(router_settings, [transition("u:later")])
+        [event] = await read_assignments(router_settings, 1)
+    assert event.data.owner.id == "z9"
