@@ -18,7 +18,9 @@ from leadq.store import LeadRecord
 _COUNTRY = (("country",), ("address", "country"), ("country_code",))
 _INDUSTRY = (("industry",), ("company", "industry"))
 _EMPLOYEES = (("employees",), ("employee_count",), ("company", "employee_count"))
-_COMPANY = (("name",), ("company", "name"), ("company",))
+#: An account's ``name`` is the company's; a person's ``name`` is theirs, not a company's.
+_ACCOUNT_NAME = (("name",),)
+_LEAD_COMPANY = (("company", "name"), ("company",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ def lead_facts(lead_id: str, record: LeadRecord | None) -> LeadFacts:
         email=record.lead.email,
         name=_text(lead.get("name")),
         title=_text(lead.get("title")),
-        company=_text(_first((account, lead), _COMPANY)),
+        company=_text(_first((account,), _ACCOUNT_NAME) or _first((lead,), _LEAD_COMPANY)),
         country=_text(_first((lead, account), _COUNTRY)),
         industry=_text(_first((account, lead), _INDUSTRY)),
         employees=_number(_first((account, lead), _EMPLOYEES)),

@@ -54,11 +54,13 @@ end
 if ARGV[3] == 'set' then
   redis.call('SET', KEYS[7], ARGV[5], 'EX', ARGV[7])
   redis.call('ZADD', KEYS[6], ARGV[6], ARGV[4])
-  redis.call('HSET', KEYS[4], ARGV[11], ARGV[4])
+  if ARGV[11] ~= '' then redis.call('HSET', KEYS[4], ARGV[11], ARGV[4]) end
 elseif ARGV[3] == 'del' then
   redis.call('DEL', KEYS[7])
   redis.call('ZREM', KEYS[6], ARGV[4])
-  if redis.call('HGET', KEYS[4], ARGV[11]) == ARGV[4] then redis.call('HDEL', KEYS[4], ARGV[11]) end
+  if ARGV[11] ~= '' and redis.call('HGET', KEYS[4], ARGV[11]) == ARGV[4] then
+    redis.call('HDEL', KEYS[4], ARGV[11])
+  end
 end
 
 if ARGV[10] ~= '' then
