@@ -15,6 +15,7 @@ import pytest
 
 from agents.router import Pending, Router
 from agents.worker import build_app
+from streams.process import free_port
 from streams.settings import RoutingSettings, Settings
 from streams.state.connect import redis_client
 from streams.state.keys import Keys
@@ -102,9 +103,7 @@ async def test_two_routers_racing_on_one_team_assign_each_transition_once(
 ) -> None:
     leads = [transition(f"u:race-{n}", account=f"acct-{n % 3}.io") for n in range(30)]
     one = build_app(router_settings, only=["router"])
-    two = build_app(
-        router_settings.with_changes(web_port=router_settings.web_port + 1), only=["router"]
-    )
+    two = build_app(router_settings.with_changes(web_port=free_port()), only=["router"])
     async with running_app(one), running_app(two):
         router_one, router_two = router_of(one), router_of(two)
 
