@@ -1,4 +1,5 @@
-"""The router: stage transitions in, owners out (``io.leadq.lead.assigned``), SLA clocks.
+"""The router: stage transitions in, owners out (``io.leadq.lead.assigned``); its SLA
+clocks are ``agents.sla_clock``.
 
 Thin: parse → facts (the worker's read side) → ``leadq.routing`` decides → one atomic
 write per decision (``streams.routing``) → publish. Guarantees:
@@ -21,21 +22,17 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 
 from agents.batches import dead_letter_safely
 from agents.runtime import Runtime
-from leadq.adapters import normalize_bytes
-from leadq.identity import identity_keys
 from leadq.routing.assign import first_assignment
 from leadq.routing.availability import team_day
 from leadq.routing.decide import decide
 from leadq.routing.facts import LeadFacts, lead_facts
 from leadq.routing.match import match_rule, routable
-from leadq.routing.sla import SlaCase, SlaOutcome, ms, on_deadline, open_case
+from leadq.routing.sla import ms, open_case
 from schemas.assignment import AssignmentData, to_assignment_event
 from schemas.routing import RoutingConfig, RoutingRule, Team
-from schemas.signal import Signal
 from schemas.transition import TransitionEvent
 from streams.kafka.group_consumer import Record
 from streams.kafka.outlet import Outlet
@@ -71,7 +68,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def _pause(attempt: int) -> None:
+async def pause_before_retry(attempt: int) -> None:
     """A random pause before deciding again, growing with the attempts (at most ~0.1 s)."""
     await asyncio.sleep(random.uniform(0, RETRY_PAUSE_S * min(attempt + 1, 20)))
 
@@ -139,7 +136,7 @@ class Router:
             outcome = await self._try_route(event, facts, account_id, team, rule)
             if outcome is not None:
                 return outcome
-            await _pause(attempt)
+            await pause_before_retry(attempt)
         raise RuntimeError(f"team {team.id} kept changing while routing {event.id}")
 
     async def _try_route(
@@ -198,105 +195,3 @@ class Router:
         self.counters.assigned += 1
         log.info("%s → %s/%s (%s): %s", lead_id, team.id, pick.owner.id, rule.name, pick.reason)
         return [(team.id, event_id, body)]
-
-    async def record_touches(self, records: Sequence[Record]) -> int:
-        """Record every CRM event of the batch as a touch of its lead; returns how many.
-
-        Documents the normalizer rejects are its to dead-letter; here they are skipped."""
-        count = 0
-        for record in records:
-            for signal in normalize_bytes(record.value or b"", channel="crm").signals:
-                if signal.channel == "crm":
-                    await self._touch(signal)
-                    count += 1
-        self.counters.touches += count
-        return count
-
-    async def _touch(self, signal: Signal) -> None:
-        keys = identity_keys(signal)
-        qualifier, store = self.runtime.qualifier, self.store
-        lead_ids = set(keys)  # a lead's id is one of its identity keys
-        for key in keys:
-            found = await self.runtime.until_redis_answers(partial(qualifier.lead, key), "touch")
-            if found is not None:
-                lead_ids.add(found.lead.lead_id)
-        ttl = round(self.runtime.settings.routing.touch_ttl_days * 86_400)
-        at = ms(signal.occurred_at)
-        for lead_id in sorted(lead_ids):
-            record = partial(store.record_touch, lead_id, signal.event_id, at, ttl)
-            await self.runtime.until_redis_answers(record, "touch")
-
-    async def fire_deadlines(self) -> list[Pending]:
-        """Handle every SLA deadline that is due, in every team; their outbox entries."""
-        pending: list[Pending] = []
-        now_ms = ms(self.clock())
-        for team in self.config.teams:
-            due = await self.runtime.until_redis_answers(
-                partial(self.store.due, team.id, now_ms), "SLA deadlines"
-            )
-            for case_id in due:
-                pending += await self._deadline(team, case_id)
-        return pending
-
-    async def _deadline(self, team: Team, case_id: str) -> list[Pending]:
-        for attempt in range(MAX_TRIES):
-            outcome = await self._try_deadline(team, case_id)
-            if outcome is not None:
-                return outcome
-            await _pause(attempt)
-        raise RuntimeError(f"team {team.id} kept changing while handling SLA {case_id}")
-
-    async def _try_deadline(self, team: Team, case_id: str) -> list[Pending] | None:
-        store, until = self.store, self.runtime.until_redis_answers
-        stored = await until(lambda: store.case(team.id, case_id), "SLA case")
-        now = self.clock()
-        if stored is None:  # handled meanwhile, or expired: drop the deadline
-            await until(lambda: store.forget_deadline(team.id, case_id), "SLA case")
-            return []
-        day = team_day(team, now)
-        account = stored.assignment.account.account_id if stored.assignment.account else None
-        read = await until(
-            lambda: store.read(team.id, day, stored.lead_id, account, case_id=case_id), "SLA read"
-        )
-        case = read.case
-        if case is None or case.deadline_ms > ms(now):
-            return []  # another router handled it
-        touched = await until(
-            lambda: store.touched(case.lead_id, case.since_ms, case.deadline_ms), "touches"
-        )
-        outcome = on_deadline(self.config, case, read.snapshot, now, touched)
-        change = self._deadline_write(read.version, day, now, case, outcome)
-        if await until(lambda: store.write(team.id, change), "SLA write") == "stale":
-            return None
-        self._count(outcome, touched)
-        return [(team.id, event_id, body) for event_id, body in change.events]
-
-    def _deadline_write(
-        self, version: str, day: str, now: datetime, case: SlaCase, outcome: SlaOutcome
-    ) -> TeamWrite:
-        pick = outcome.pick
-        return TeamWrite(
-            version=version,
-            day=day,
-            now_ms=ms(now),
-            case_action="set" if outcome.case is not None else "del",
-            case=outcome.case,
-            case_id=case.case_id,
-            lead_id=case.lead_id,
-            counted=pick.counted if pick else None,
-            credit=pick.credit if pick else {},
-            claims=pick.claims if pick else {},
-            events=[encoded(data) for data in outcome.events],
-        )
-
-    def _count(self, outcome: SlaOutcome, touched: bool) -> None:
-        counters = self.counters
-        if touched:
-            counters.touched_in_time += 1
-        for data in outcome.events:
-            if data.kind == "sla_breached":
-                counters.breached += 1
-            elif data.escalated:
-                counters.escalated += 1
-            else:
-                counters.reassigned += 1

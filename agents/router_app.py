@@ -27,6 +27,7 @@ from agents.batches import dead_letter_safely
 from agents.consumers import ConsumerConfigError
 from agents.router import Pending, Router
 from agents.runtime import Runtime, WorkerStopping
+from agents.sla_clock import SlaClock
 from schemas.routing import RoutingError, load_routing
 from streams.kafka.group_consumer import GroupConsumer, Record
 from streams.kafka.outlet import Outlet, OutRecord
@@ -77,6 +78,7 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
         runtime.store.client, done_ttl_s=round(settings.routing.dedupe_ttl_days * 86_400)
     )
     router = Router(runtime, config, store)
+    clock = SlaClock(router)
     assignments = Outlet(app, settings.topics.assignments)
     dead_letter = Outlet(app, settings.topics.dead_letter)
     names = settings.topics
@@ -88,7 +90,7 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
         touches = [r for r in records if r.topic == names.crm]
         transitions = [r for r in records if r.topic == names.routing]
         if touches:
-            await router.record_touches(touches)
+            await clock.record_touches(touches)
         if transitions:
             await router.route_batch(transitions, dead_letter, publish_assignments)
 
@@ -107,7 +109,7 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
 
     async def fire_deadlines() -> None:
         try:
-            await publish(assignments, router, await router.fire_deadlines())
+            await publish(assignments, router, await clock.fire_deadlines())
         except WorkerStopping:
             log.info("SLA timer stopped while Redis was down")
 
