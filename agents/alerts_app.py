@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import faust
 
 from agents.alerts import Alerter
-from agents.batches import run_safely
+from agents.batches import dead_letter_safely, run_safely
 from agents.runtime import Runtime
 from streams.alerts.ledger import AlertLedger
 from streams.alerts.sender import AlertDispatcher
@@ -54,7 +54,12 @@ def register_alerts(app: faust.App, runtime: Runtime) -> None:
             if found:
                 await found[0].dispatcher.close()
 
-    consumer = GroupConsumer(settings, "alerts", [settings.topics.assignments], alert)
+    async def poison(record: Record, error: Exception) -> None:
+        # Unreachable in practice: ``run_safely`` already isolates a failing record.
+        reason = f"alerting failed on this record: {type(error).__name__}: {error}"
+        await dead_letter_safely(dead_letter, record, reason)
+
+    consumer = GroupConsumer(settings, "alerts", [settings.topics.assignments], alert, poison)
     app.task(consumer.run)
     app.task(close_on_stop)
 

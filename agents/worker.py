@@ -16,10 +16,11 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Sequence
 
 import faust
 
-from agents.alerts_app import register_alerts
+from agents.consumers import QUALIFIER, check_only, register_consumers
 from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
@@ -27,13 +28,24 @@ from streams.kafka.topics import declare_topics
 from streams.settings import Settings
 
 
-def build_app(settings: Settings) -> faust.App:
-    """The leadq app with every lane, timer and view registered."""
+def build_app(settings: Settings, only: Sequence[str] | None = None) -> faust.App:
+    """The leadq app with every lane, timer and view registered, and the consumers
+    (``agents.consumers``); ``only``: just the named parts (``qualifier``, ``router``...).
+
+    Raises ``ConsumerConfigError`` for an unknown part or a named consumer that cannot
+    run, and the routing file's ``RoutingError`` when it is invalid."""
+    if only is not None:
+        check_only(only)
     app = create_app(settings)
     topics = declare_topics(app, settings)
     runtime = Runtime(settings)
-    register_qualifier(app, topics, runtime)
-    register_alerts(app, runtime)
+    if only is None or QUALIFIER in only:
+        register_qualifier(app, topics, runtime)
+    else:
+        # Consumers read with groups of their own (streams.kafka.group_consumer); Faust's
+        # consumer would have no topic to subscribe to, which it refuses.
+        app.boot_strategy = app.BootStrategy(app, enable_kafka_consumer=False)
+    register_consumers(app, runtime, None if only is None else [n for n in only if n != QUALIFIER])
     app.task(_freeze_startup_objects)
     return app
 
@@ -69,16 +81,20 @@ def _start_stop_watchdog(deadline_s: float) -> None:
     threading.Thread(target=watch, name="leadq-stop-watchdog", daemon=True).start()
 
 
-def run_worker(settings: Settings) -> int:
-    """Run a Faust worker in this process until it is told to stop."""
+def run_worker(settings: Settings, only: Sequence[str] | None = None) -> int:
+    """Run a Faust worker in this process until it is told to stop (``only``: see
+    :func:`build_app`)."""
+    return run_app(build_app(settings, only), settings)
+
+
+def run_app(app: faust.App, settings: Settings) -> int:
+    """Run ``app`` (from :func:`build_app`) as a Faust worker until it is told to stop."""
     if settings.uvloop:
         import mode.loop
 
         # Measured ~20% more events/s than asyncio's own loop (docs/development.md).
         mode.loop.use("uvloop")
-    worker = Worker(
-        build_app(settings), loglevel=settings.log_level.upper(), redirect_stdouts=False
-    )
+    worker = Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
     try:
         worker.execute_from_commandline()
     except SystemExit as exit_:

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "report",
     "backfill",
     "rules",
+    "routing",
     "dev",
     "demo",
     "worker",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import TYPE_CHECKING, Any
 
 from cli.errors import UserError
@@ -30,19 +31,36 @@ def register(subparsers: Any) -> None:
         help="default: LEADQ_LOG_LEVEL",
     )
     parser.add_argument("--web-port", type=int, help="default: LEADQ_WEB_PORT")
+    parser.add_argument(
+        "--only",
+        metavar="PARTS",
+        help="run only these comma-separated parts: qualifier, router, alerts (default: the "
+        "qualifier and every consumer that is configured)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from agents.worker import run_worker
+    from agents.consumers import ConsumerConfigError
+    from agents.worker import build_app, run_app
+    from schemas.routing import RoutingError
     from streams.settings import get_settings
 
     overrides = {"log_level": args.log_level, "web_port": args.web_port}
     settings = get_settings().with_changes(
         **{key: value for key, value in overrides.items() if value is not None}
     )
+    only = [part.strip() for part in args.only.split(",") if part.strip()] if args.only else None
+    load_rules_argument(settings.rules_path, "LEADQ_RULES_PATH")
+    try:
+        # Configuration mistakes first (unknown part, router without a routing file, a
+        # bad routing file): building the app needs no server.
+        app = build_app(settings, only)
+    except (ConsumerConfigError, RoutingError) as error:
+        print(f"leadq worker: {error}", file=sys.stderr)
+        return 2
     check_before_start(settings, web_port_option="--web-port" if args.web_port else None)
-    return run_worker(settings)
+    return run_app(app, settings)
 
 
 def check_before_start(settings: Settings, web_port_option: str | None = None) -> None:

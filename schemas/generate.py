@@ -25,6 +25,8 @@ CONTRACTS = {
     # (its ``dataschema`` names this file's ``$id``).
     "transition-data": "schemas.transition:TransitionData",
     "rules": "schemas.rules:Rules",
+    "routing": "schemas.routing:RoutingConfig",
+    "assignment": "schemas.assignment:AssignmentEvent",
     "inbound-event": "schemas.events:INBOUND_EVENT",
     "routed-signal": "schemas.routed:RoutedSignal",
     "lead-view": "schemas.views:LeadView",

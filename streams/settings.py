@@ -34,6 +34,8 @@ Environment variables (defaults in brackets):
 - ``LEADQ_STARTUP_TIMEOUT_S`` [30]: how long ``leadq worker`` waits for Kafka and Redis
   to answer at start before it exits with a one-line error.
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
+- ``LEADQ_ROUTING_PATH`` [unset]: the routing file; unset, the worker runs no router.
+- ``LEADQ_ROUTING__*``: the router's timings and retention, see :class:`RoutingSettings`.
 """
 
 from __future__ import annotations
@@ -223,6 +225,22 @@ class IngestSettings(BaseModel):
     startup_timeout_s: float = Field(default=30.0, gt=0.0)
 
 
+class RoutingSettings(BaseModel):
+    """The router (``agents.router``): how often it checks SLA deadlines, how long it
+    remembers what it did. Teams, reps and SLAs are in the routing file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: How often each router checks its teams' SLA deadlines (the breach latency).
+    sla_poll_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    #: A routed transition id is remembered this long: a re-delivery within it is ignored.
+    dedupe_ttl_days: float = Field(default=30.0, gt=0)
+    #: CRM touches of a lead are kept this long (longer than any SLA).
+    touch_ttl_days: float = Field(default=30.0, gt=0)
+    #: Outbox entries older than this are presumed abandoned by a dead router and re-sent.
+    outbox_abandoned_after_s: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The whole configuration of a leadq process. See the module docstring for env names."""
 
@@ -273,6 +291,9 @@ class Settings(BaseSettings):
     #: one line naming the setting to fix; a supervisor restarts it).
     startup_timeout_s: float = Field(default=30.0, gt=0.0, le=3600.0)
     ingest: IngestSettings = IngestSettings()
+    #: The routing file (teams, reps, SLAs); ``None``: no router runs.
+    routing_path: Path | None = None
+    routing: RoutingSettings = RoutingSettings()
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> Settings:

@@ -38,6 +38,7 @@ from urllib.parse import quote
 import redis
 
 from cli.demo import render
+from cli.demo.assignments import show_assignments, with_routing
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
 from cli.demo.waves import api_base, get_json, send_in_waves
@@ -84,7 +85,7 @@ def run_demo(settings: Settings, events: Path, deadline_s: float, console: Conso
     ):
         external = live is settings
         ensure_fresh(live, documents, external)
-        worker_settings = live.with_changes(
+        worker_settings = with_routing(live).with_changes(
             web_port=free_port(), data_dir=tmp, **({} if external else QUICK_GROUP)
         )
         worker_settings = with_alert_inbox(worker_settings, free_port())
@@ -205,6 +206,7 @@ async def drive_scenario(
     console.say(f"{render.stamp(console.elapsed())} every expected output arrived\n")
     await show_views(settings, expected, console)
     console.mark("read API answered")
+    await show_assignments(settings, expected, console)
 
 
 class Watch:

@@ -8,9 +8,13 @@ each consumer reads with a plain aiokafka consumer in a group of its own
 group, whatever else those processes run.
 
 Delivery: at least once. A fetched batch is handed to the handler, and its offsets are
-committed only after the handler returned; if the handler raises, the batch is read
-again after a pause; if the group rebalanced meanwhile, the commit is refused and the
-partitions' next owner reads the batch again. Handlers must be idempotent.
+committed only after the handler returned; if the group rebalanced meanwhile, the
+commit is refused and the partitions' next owner reads the batch again. Handlers must
+be idempotent. If the handler raises a Kafka error (its outputs could not be sent), the
+batch is read again after a pause; any other error is a bug or a poison record: the
+batch is handled again one record at a time, and a record that still fails goes to
+``on_poison`` (the caller dead-letters it with the error) so it never stalls the
+partition. A lost connection to the broker is retried with a new consumer.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ log = logging.getLogger("leadq.consumers")
 #: ships no type information.
 Record: TypeAlias = Any
 BatchHandler = Callable[[Sequence[Record]], Awaitable[None]]
+PoisonHandler = Callable[[Record, Exception], Awaitable[None]]
 #: Seconds before a batch whose handler raised is read again.
 RETRY_PAUSE_S = 1.0
 
@@ -42,12 +47,18 @@ def group_id(settings: Settings, consumer: str) -> str:
 
 class GroupConsumer:
     def __init__(
-        self, settings: Settings, name: str, topics: Sequence[str], handler: BatchHandler
+        self,
+        settings: Settings,
+        name: str,
+        topics: Sequence[str],
+        handler: BatchHandler,
+        on_poison: PoisonHandler,
     ) -> None:
         self.settings = settings
         self.name = name
         self.topics = tuple(topics)
         self.handler = handler
+        self.on_poison = on_poison
         #: Records handled and committed (for tests and logs).
         self.committed = 0
 
@@ -71,16 +82,21 @@ class GroupConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled (the app stopping cancels its tasks)."""
-        consumer = self._consumer()
-        try:
-            await consumer.start()
-            log.info("%s: consuming %s as group %s", self.name, self.topics, consumer._group_id)
-            while True:
-                fetched = await consumer.getmany(timeout_ms=500)
-                if fetched:
-                    await self._handle(consumer, fetched)
-        finally:
-            await consumer.stop()
+        while True:
+            consumer = self._consumer()
+            try:
+                await consumer.start()
+                log.info("%s: consuming %s as group %s", self.name, self.topics,
+                         consumer._group_id)  # fmt: skip
+                while True:
+                    fetched = await consumer.getmany(timeout_ms=500)
+                    if fetched:
+                        await self._handle(consumer, fetched)
+            except KafkaError as error:
+                log.warning("%s: broker error (%s); reconnecting", self.name, error)
+            finally:
+                await consumer.stop()
+            await asyncio.sleep(RETRY_PAUSE_S)
 
     async def _handle(
         self, consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, list[Record]]
@@ -88,14 +104,16 @@ class GroupConsumer:
         records = [record for batch in fetched.values() for record in batch]
         try:
             await self.handler(records)
-        except Exception:
-            log.exception(
-                "%s: handling %d record(s) failed; reading them again", self.name, len(records)
-            )
+        except KafkaError:
+            log.exception("%s: could not send the outputs of %d record(s); reading them again",
+                          self.name, len(records))  # fmt: skip
             for tp, batch in fetched.items():
                 consumer.seek(tp, batch[0].offset)
             await asyncio.sleep(RETRY_PAUSE_S)
             return
+        except Exception:
+            log.exception("%s: a batch failed; handling it one record at a time", self.name)
+            await self._one_by_one(records)
         offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items()}
         try:
             await consumer.commit(offsets)
@@ -104,3 +122,16 @@ class GroupConsumer:
             log.warning("%s: commit refused (%s); the batch will be re-delivered", self.name, error)
             return
         self.committed += len(records)
+
+    async def _one_by_one(self, records: Sequence[Record]) -> None:
+        """Handle each record alone; one that still fails goes to ``on_poison``. A Kafka
+        error propagates (the batch is read again)."""
+        for record in records:
+            try:
+                await self.handler([record])
+            except KafkaError:
+                raise
+            except Exception as error:
+                log.exception("%s: %s/%d@%d failed alone", self.name, record.topic,
+                              record.partition, record.offset)  # fmt: skip
+                await self.on_poison(record, error)

@@ -11,13 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from schemas.transition import TransitionEvent
+from schemas.assignment import ASSIGNMENT_SOURCE, AssignmentEvent
+from schemas.transition import CLOUDEVENT_SOURCE, TransitionEvent
 from schemas.views import AccountView, LeadView
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 #: The demo takes ~6 s here; the margin covers a loaded CI machine.
 DEMO_TIMEOUT_S = 120
+
+
+def is_transition(document: dict[str, object]) -> bool:
+    return document.get("source") == CLOUDEVENT_SOURCE
+
+
+def is_assignment(document: dict[str, object]) -> bool:
+    return document.get("source") == ASSIGNMENT_SOURCE
 
 
 def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
@@ -44,11 +53,16 @@ def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
         "GET /leads/u:ada",
         "GET /accounts/acme.io",
         "every expected output arrived",
+        "io.leadq.lead.assigned  lead u:ada (mql)",
+        "io.leadq.lead.assigned  lead u:ada (sql)",
+        "team Inbound SDRs, rule hand-raise",  # the demo request's SQL, its own SLA
+        "why: owner of lead u:ada (",  # the rep who has the lead keeps it
+        "alert  received by the local webhook",
         "worker stopped (exit code 0)",
     ):
         assert readable in out
     documents = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    events = [TransitionEvent.model_validate(d) for d in documents if "specversion" in d]
+    events = [TransitionEvent.model_validate(d) for d in documents if is_transition(d)]
     assert sorted(e.type for e in events) == [
         "io.leadq.account.mqa",
         *["io.leadq.lead.mql"] * 4,
@@ -56,6 +70,17 @@ def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
         "io.leadq.lead.sql",
     ]
     assert "hand-raise: demo_request (Requested a demo)" in out
+    assigned = [AssignmentEvent.model_validate(d) for d in documents if is_assignment(d)]
+    assert sorted((e.data.lead.lead_id, e.data.stage) for e in assigned) == [
+        ("e:bob@acme.io", "mql"),
+        ("e:grace@globex.com", "mql"),
+        ("e:grace@globex.com", "sql"),
+        ("u:ada", "mql"),
+        ("u:ada", "sql"),
+        ("u:carol", "mql"),
+    ]
+    [ada_sql] = [e for e in assigned if (e.data.lead.lead_id, e.data.stage) == ("u:ada", "sql")]
+    assert (ada_sql.data.rule, ada_sql.data.hand_raise) == ("hand-raise", ("demo_request",))
     [lead] = [LeadView.model_validate(d) for d in documents if "mql_score" in d]
     [account] = [AccountView.model_validate(d) for d in documents if "people" in d]
     assert (lead.lead_id, lead.stage, lead.fit.grade) == ("u:ada", "sql", "A")
