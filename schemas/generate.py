@@ -26,6 +26,7 @@ CONTRACTS = {
     "routed-signal": "schemas.routed:RoutedSignal",
     "lead-view": "schemas.views:LeadView",
     "account-view": "schemas.views:AccountView",
+    "abm": "schemas.abm:AbmEvent",
 }
 
 
