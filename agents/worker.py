@@ -19,6 +19,7 @@ import threading
 
 import faust
 
+from agents.abm_consumer import register_abm
 from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
@@ -31,6 +32,7 @@ def build_app(settings: Settings) -> faust.App:
     app = create_app(settings)
     topics = declare_topics(app, settings)
     register_qualifier(app, topics, Runtime(settings))
+    register_abm(app, settings)
     app.task(_freeze_startup_objects)
     return app
 

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "dev",
     "demo",
     "worker",
+    "abm",
     "ingest",
     "produce",
     "tail",

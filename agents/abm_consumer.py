@@ -1,0 +1,233 @@
+"""Run the ABM step on Kafka: its own consumer group on the routing and signals topics.
+
+The ABM consumer reads every scored signal (not only transitions), so it has its own
+consumer group (``LEADQ_ABM__GROUP_ID``, default ``<app id>-abm``) and pace: it never
+holds up the qualifier's lanes, and a slow ABM consumer only lags. ``leadq worker`` runs
+it beside its lanes (``register_abm``; ``LEADQ_ABM__ENABLED=false`` turns that off) and
+``leadq abm`` runs it alone (``run_abm``).
+
+Delivery: offsets are committed only after a batch was handled (its events confirmed
+by the broker, its marks written), so a crash or a rebalance re-delivers the
+uncommitted tail, which the step handles idempotently. While Redis or the broker is
+unreachable the batch is retried with backoff, never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import faust
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from agents.abm import AbmStep, InRecord, Outcome
+from agents.runtime import REDIS_DOWN, Runtime
+from leadq.abm.surge import SurgeThresholds
+from leadq.compiled import CompiledRules
+from schemas.abm import AbmEvent
+from streams.abm.store import AbmStore
+from streams.kafka.dead_letter import dead_letter_headers
+from streams.settings import Settings
+
+log = logging.getLogger("leadq.abm")
+#: How often the rules file is checked for changes.
+RULES_CHECK_S = 5.0
+#: Most records handled in one batch.
+MAX_RECORDS = 2000
+#: An account with points the engine's state does not show yet (the qualifier has not
+#: applied them) is evaluated again this often, this many times, before waiting for its
+#: next touch.
+REVISIT_EVERY_S = 1.0
+REVISITS = 10
+
+
+def thresholds_of(settings: Settings) -> SurgeThresholds:
+    abm = settings.abm
+    return SurgeThresholds(
+        factor=abm.surge_factor,
+        window_days=abm.surge_window_days,
+        baseline_days=abm.baseline_window_days,
+        min_intent=abm.surge_min_intent,
+    )
+
+
+def group_id(settings: Settings) -> str:
+    return settings.abm.group_id or f"{settings.app_id}-abm"
+
+
+class AbmConsumer:
+    """The ABM step with its Kafka consumer and producer (see the module docstring)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings)
+        self._rules_checked = time.monotonic()
+        #: Records handled so far (tests and logs read it).
+        self.records_handled = 0
+        #: account → revisits left.
+        self._revisit: dict[str, int] = {}
+        self._revisited_at = time.monotonic()
+        store = AbmStore(
+            self.runtime.store.client,
+            thresholds_of(settings),
+            dedupe_s=settings.abm.dedupe_days * 86_400,
+            idle_s=round(settings.cold_lead_ttl_days * 86_400),
+        )
+        topics = settings.topics
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap_servers(),
+            max_request_size=settings.producer_max_request_bytes,
+        )
+        self.step = AbmStep(
+            routing_topic=topics.routing,
+            signals_topic=topics.signals,
+            store=store,
+            rules=self._rules,
+            read_account=self.runtime.qualifier.account,
+            publish=self._publish,
+            dead_letter=self._dead_letter,
+        )
+
+    def _rules(self) -> CompiledRules:
+        if time.monotonic() - self._rules_checked >= RULES_CHECK_S:
+            self._rules_checked = time.monotonic()
+            self.runtime.reload_rules()
+        return self.runtime.rules
+
+    async def _publish(self, events: Sequence[AbmEvent]) -> None:
+        topic = self.settings.topics.abm
+        sent = []
+        for event in events:
+            headers = [
+                ("ce_id", event.id.encode()),
+                ("ce_type", event.type.encode()),
+                ("content-type", b"application/cloudevents+json"),
+            ]
+            value = event.model_dump_json().encode()
+            key = event.partitionkey.encode()
+            sent.append(await self.producer.send(topic, value, key=key, headers=headers))
+        await asyncio.gather(*sent)
+
+    async def _dead_letter(self, rejected: Sequence[tuple[InRecord, str]]) -> None:
+        topic = self.settings.topics.dead_letter
+        sent = []
+        for record, reason in rejected:
+            log.warning("abm: dead-lettering %s[%d]@%d: %s", record.topic, record.partition,
+                        record.offset, reason[:200])  # fmt: skip
+            headers = dead_letter_headers(reason, record.topic, record.partition, record.offset)
+            sent.append(
+                await self.producer.send(
+                    topic, record.value, key=record.key, headers=list(headers.items())
+                )
+            )
+        await asyncio.gather(*sent)
+
+    async def run(self, stopping: Callable[[], bool]) -> None:
+        """Consume until ``stopping()`` (or cancellation); commits after each batch."""
+        settings = self.settings
+        topics = settings.topics
+        consumer = AIOKafkaConsumer(
+            topics.routing,
+            topics.signals,
+            bootstrap_servers=settings.bootstrap_servers(),
+            group_id=group_id(settings),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=round(settings.broker_session_timeout_s * 1000),
+            heartbeat_interval_ms=round(settings.broker_heartbeat_interval_s * 1000),
+            fetch_max_wait_ms=max(settings.consumer_fetch_max_wait_ms, 100),
+        )
+        await self.producer.start()
+        await consumer.start()
+        try:
+            while not stopping():
+                fetched = await consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
+                records = [
+                    InRecord(r.topic, r.partition, r.offset, r.key, r.value or b"")
+                    for batch in fetched.values()
+                    for r in batch
+                ]
+                if records:
+                    await self._handle_until_done(records, stopping)
+                await self._revisit_unknown()
+                if not records:
+                    continue
+                try:
+                    await consumer.commit()
+                except CommitFailedError as error:  # a rebalance: the next owner re-reads
+                    log.warning("abm: commit refused (%s); the batch will be re-read", error)
+        finally:
+            await consumer.stop()
+            await self.producer.stop()
+            await self.runtime.close()
+
+    async def _handle_until_done(
+        self, records: Sequence[InRecord], stopping: Callable[[], bool]
+    ) -> None:
+        delay = 0.05
+        while True:
+            try:
+                outcome = await self.step.handle(records)
+                self.records_handled += len(records)
+                self._note(outcome)
+                return
+            except (*REDIS_DOWN, KafkaError) as error:
+                if stopping():
+                    raise asyncio.CancelledError from error
+                log.warning("abm: %s; retrying the batch in %.2fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _note(self, outcome: Outcome, revisited: frozenset[str] = frozenset()) -> None:
+        if outcome.published:
+            log.info("abm: %d signal(s) published", outcome.published)
+        for account_id in revisited - outcome.unknown:
+            self._revisit.pop(account_id, None)
+        for account_id in outcome.unknown:
+            left = self._revisit.get(account_id, REVISITS + 1) - 1
+            if left > 0:
+                self._revisit[account_id] = left
+            else:
+                self._revisit.pop(account_id, None)
+
+    async def _revisit_unknown(self) -> None:
+        """Evaluate again the accounts the engine's state did not show yet (best effort:
+        a failure leaves them for their next touch)."""
+        if not self._revisit or time.monotonic() - self._revisited_at < REVISIT_EVERY_S:
+            return
+        self._revisited_at = time.monotonic()
+        accounts = frozenset(self._revisit)
+        try:
+            outcome = await self.step.revisit(accounts)
+        except (*REDIS_DOWN, KafkaError) as error:
+            log.warning("abm: revisit failed (%s); retried later", error)
+            return
+        self._note(outcome, accounts)
+
+
+def register_abm(app: faust.App, settings: Settings) -> None:
+    """Run the ABM consumer as a task of ``app`` (unless ``LEADQ_ABM__ENABLED`` is false)."""
+    if not settings.abm.enabled:
+        return
+
+    async def abm_consumer() -> None:
+        await AbmConsumer(settings).run(lambda: bool(app.should_stop))
+
+    app.task(abm_consumer)
+
+
+async def run_abm(settings: Settings, stop: asyncio.Event) -> None:
+    """Run the ABM consumer alone until ``stop`` is set."""
+    consumer = AbmConsumer(settings)
+    task = asyncio.create_task(consumer.run(stop.is_set))
+    waiter = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not task.done():
+        task.cancel()
+    waiter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
