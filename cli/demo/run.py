@@ -16,7 +16,8 @@ Steps, all printed on the :class:`~cli.demo.render.Console` as they happen:
    arrives, until everything expected has arrived or the deadline passes
    (:class:`DemoError`, with the worker's log);
 5. query the worker's read API for one lead and one account and print both;
-6. stop the worker and the servers; print timings.
+6. print the ABM signals of the scenario's accounts (``cli.demo.abm``);
+7. stop the worker and the servers; print timings.
 
 The first wave is produced before the worker is ready: a new consumer group starts at
 the earliest offset, so nothing is missed, and the wait overlaps the worker's start.
@@ -36,6 +37,7 @@ from urllib.parse import quote
 import redis
 
 from cli.demo import render
+from cli.demo.abm import show_abm_signals
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
 from cli.demo.waves import api_base, get_json, send_in_waves
@@ -180,6 +182,7 @@ async def drive(
     console.say(f"{render.stamp(console.elapsed())} every expected output arrived\n")
     await show_views(settings, expected, console)
     console.mark("read API answered")
+    await show_abm_signals(settings, expected, console, max(give_up - time.monotonic(), 10.0))
 
 
 class Watch:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.transition import TransitionEvent
+from schemas.abm import ABM_SOURCE, AbmEvent
+from schemas.transition import CLOUDEVENT_SOURCE, TransitionEvent
 from schemas.views import AccountView, LeadView
 
 pytestmark = pytest.mark.integration
@@ -45,10 +46,20 @@ def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
         "GET /accounts/acme.io",
         "every expected output arrived",
         "worker stopped (exit code 0)",
+        "io.leadq.account.mqa  account Acme (acme.io)",
+        "MQA entered: account score",
+        "io.leadq.account.persona_engaged  account Acme (acme.io)",
     ):
         assert readable in out
     documents = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    events = [TransitionEvent.model_validate(d) for d in documents if "specversion" in d]
+    events = [
+        TransitionEvent.model_validate(d)
+        for d in documents
+        if d.get("source") == CLOUDEVENT_SOURCE  # the routing topic's, not the ABM topic's
+    ]
+    abm = [AbmEvent.model_validate(d) for d in documents if d.get("source") == ABM_SOURCE]
+    assert {"io.leadq.account.mqa", "io.leadq.account.persona_engaged"} <= {e.type for e in abm}
+    assert {e.subject for e in abm} <= {"acme.io", "globex.com"}
     assert sorted(e.type for e in events) == [
         "io.leadq.account.mqa",
         "io.leadq.lead.mql",
