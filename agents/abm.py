@@ -29,6 +29,7 @@ from leadq.abm.points import AccountPoints, account_points
 from leadq.abm.surge import window_days
 from leadq.compiled import CompiledRules
 from leadq.state import AccountState
+from leadq.transitions import engaged_window_ms
 from schemas.abm import AbmData, AbmEvent, to_abm_event
 from schemas.routed import decode_routed
 from schemas.transition import TransitionData, TransitionEvent
@@ -167,8 +168,9 @@ class AbmStep:
                 return None  # nothing known yet: revisited, or decided at its next touch
             fresh = [(t, d) for t, d in transitions if t not in stored.handled]
             reading = Reading(
-                context, state is not None, fresh, stored.day_totals, stored.newest_day
-            )
+                context, state is not None, fresh, stored.day_totals, stored.newest_day,
+                engaged_window_ms(rules),
+            )  # fmt: skip
             thresholds = self.store.thresholds
             decision = decide(stored.marks, reading, thresholds)
             signals: list[AbmData] = list(decision.signals)

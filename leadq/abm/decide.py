@@ -25,16 +25,32 @@ from schemas.abm import (
 )
 from schemas.transition import TransitionData
 
+#: How stale a persona's ``seen_ms`` may get before a reading refreshes it.
+SEEN_REFRESH_MS = 86_400_000
+
 
 @dataclass(frozen=True, slots=True)
 class Marks:
     """What the consumer remembers about an account between readings."""
 
-    #: Surge episodes started so far, and whether the latest is still going on.
+    #: Surge episodes started so far, whether the latest is still going on, and the
+    #: newest day it was last read surging (an account read again more than a window
+    #: later surges anew: nobody saw the old episode end while it was silent).
     surge_episodes: int = 0
     surging: bool = False
-    #: persona → (engagements so far, engaged at the last reading).
-    personas: Mapping[str, tuple[int, bool]] = field(default_factory=dict)
+    surge_day: int = -1
+    #: persona → its marks.
+    personas: Mapping[str, PersonaMark] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaMark:
+    #: Engagements signalled so far.
+    count: int
+    #: Engaged at the last reading, and that reading's time (``as_of``, epoch ms): a
+    #: persona read engaged again more than an engaged window later engages anew.
+    engaged: bool
+    seen_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +66,8 @@ class Reading:
     #: Intent points per event-time day, and the newest day with activity.
     day_totals: Mapping[int, float] = field(default_factory=dict)
     newest_day: int | None = None
+    #: The rules' engaged window (``stages.mqa.engaged_window``), in ms.
+    engaged_window_ms: int = 30 * 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,28 +107,29 @@ def mqa_signals(event_id: str, data: TransitionData, context: AbmAccount) -> lis
     return signals
 
 
-def persona_changes(
-    marks: Marks, reading: Reading
-) -> tuple[list[AbmData], dict[str, tuple[int, bool]]]:
+def persona_changes(marks: Marks, reading: Reading) -> tuple[list[AbmData], dict[str, PersonaMark]]:
     """Committee personas engaged now and not at the last reading, and the new marks."""
     context = reading.context
+    now_ms = int(context.as_of.timestamp() * 1000)
     engaged = set(context.coverage.engaged)
     personas = dict(marks.personas)
     signals = []
     for persona in sorted(engaged):
-        count, was_engaged = personas.get(persona, (0, False))
-        if was_engaged:
+        mark = personas.get(persona, PersonaMark(0, False, now_ms))
+        if mark.engaged and now_ms - mark.seen_ms <= reading.engaged_window_ms:
+            if now_ms - mark.seen_ms >= SEEN_REFRESH_MS:  # not a write per reading
+                personas[persona] = replace(mark, seen_ms=now_ms)
             continue
         people = tuple(p.lead_id for p in context.people if p.persona == persona and p.engaged)
-        found = PersonaEngaged(persona=persona, people=people, engagement=count + 1)
+        found = PersonaEngaged(persona=persona, people=people, engagement=mark.count + 1)
         signals.append(
             AbmData(kind="persona_engaged", account=context, persona=found, at=context.as_of)
         )
-        personas[persona] = (count + 1, True)
+        personas[persona] = PersonaMark(mark.count + 1, True, now_ms)
     if reading.from_state:
-        for persona, (count, was_engaged) in marks.personas.items():
-            if was_engaged and persona not in engaged:
-                personas[persona] = (count, False)
+        for persona, mark in marks.personas.items():
+            if mark.engaged and persona not in engaged:
+                personas[persona] = replace(mark, engaged=False)
     return signals, personas
 
 
@@ -120,11 +139,16 @@ def surge_change(
     """A new surge episode when the account surges and was not surging; the end of one."""
     if reading.newest_day is None:
         return None, marks
-    measure = measure_surge(reading.day_totals, reading.newest_day, thresholds)
-    if measure.surging and not marks.surging:
+    day = reading.newest_day
+    measure = measure_surge(reading.day_totals, day, thresholds)
+    going_on = marks.surging and day - marks.surge_day <= thresholds.window_days
+    if measure.surging and not going_on:
         episode = marks.surge_episodes + 1
-        return SurgeStart(episode, measure), replace(marks, surge_episodes=episode, surging=True)
-    if not measure.surging and marks.surging:
+        started = replace(marks, surge_episodes=episode, surging=True, surge_day=day)
+        return SurgeStart(episode, measure), started
+    if measure.surging:
+        return None, replace(marks, surge_day=max(day, marks.surge_day))
+    if marks.surging:
         return None, replace(marks, surging=False)
     return None, marks
 

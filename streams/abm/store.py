@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadq.abm.decide import Marks
+from leadq.abm.decide import Marks, PersonaMark
 from leadq.abm.points import AccountPoints
 from leadq.abm.surge import DAY_MS, SurgeThresholds, day_of
 from leadq.state import event_digest
@@ -145,20 +145,22 @@ def _str(value: Any) -> str:
 
 def _encode_marks(marks: Marks) -> list[str]:
     fields = ["se", str(marks.surge_episodes), "sg", "1" if marks.surging else "0"]
-    for persona, (count, engaged) in sorted(marks.personas.items()):
-        fields += [f"p:{persona}", f"{count},{1 if engaged else 0}"]
+    fields += ["sd", str(marks.surge_day)]
+    for persona, mark in sorted(marks.personas.items()):
+        fields += [f"p:{persona}", f"{mark.count},{1 if mark.engaged else 0},{mark.seen_ms}"]
     return fields
 
 
 def _decode_marks(fields: dict[str, str]) -> tuple[Marks, int]:
-    personas: dict[str, tuple[int, bool]] = {}
+    personas: dict[str, PersonaMark] = {}
     for name, value in fields.items():
         if name.startswith("p:"):
-            count, engaged = value.split(",")
-            personas[name[2:]] = (int(count), engaged == "1")
+            count, engaged, seen_ms = value.split(",")
+            personas[name[2:]] = PersonaMark(int(count), engaged == "1", int(seen_ms))
     marks = Marks(
         surge_episodes=int(fields.get("se", "0")),
         surging=fields.get("sg") == "1",
+        surge_day=int(fields.get("sd", "-1")),
         personas=personas,
     )
     return marks, int(fields.get("v", "0"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -184,3 +184,33 @@ def test_surge_episode_starts_once_and_ends(rules: CompiledRules) -> None:
     event = to_abm_event(data)
     assert (event.type, event.partitionkey) == ("io.leadq.account.surge", "acme.io")
     assert event.id != to_abm_event(surge_signal(second.surge, context, T7_28, {}, {})).id
+
+
+def test_a_surge_read_again_after_a_silent_window_is_a_new_episode(rules: CompiledRules) -> None:
+    context = _context(rules, ())
+    hot = Reading(context, True, day_totals={DAY: 80.0}, newest_day=DAY)
+    first = decide(Marks(), hot, T7_28)
+    # Next day, still surging: the same episode (the mark follows it).
+    next_day = Reading(context, True, day_totals={DAY: 80.0, DAY + 1: 10.0}, newest_day=DAY + 1)
+    going_on = decide(first.marks, next_day, T7_28)
+    assert going_on.surge is None
+    assert going_on.marks.surge_day == DAY + 1
+    # Silent for 40 days (nobody read it cool down), then a new burst: a new episode.
+    later = Reading(context, True, day_totals={DAY + 41: 90.0}, newest_day=DAY + 41)
+    again = decide(going_on.marks, later, T7_28)
+    assert again.surge is not None
+    assert again.surge.episode == 2
+
+
+def test_a_persona_read_engaged_after_a_silent_window_engages_anew(rules: CompiledRules) -> None:
+    ada = _person("u:ada", "decision_maker")
+    first = decide(Marks(), Reading(_context(rules, ("decision_maker",), (ada,)), True), T7_28)
+    window_ms = 30 * 86_400_000
+    soon = _context(rules, ("decision_maker",), (ada,)).model_copy(
+        update={"as_of": AT + timedelta(days=29)}
+    )
+    still = decide(first.marks, Reading(soon, True, engaged_window_ms=window_ms), T7_28)
+    assert still.signals == ()
+    much_later = soon.model_copy(update={"as_of": AT + timedelta(days=31)})
+    again = decide(first.marks, Reading(much_later, True, engaged_window_ms=window_ms), T7_28)
+    assert [s.persona.engagement for s in again.signals if s.persona] == [2]
