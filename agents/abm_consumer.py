@@ -141,9 +141,10 @@ class AbmConsumer:
             heartbeat_interval_ms=round(settings.broker_heartbeat_interval_s * 1000),
             fetch_max_wait_ms=max(settings.consumer_fetch_max_wait_ms, 100),
         )
-        await self.producer.start()
-        await consumer.start()
         try:
+            # Inside the try: a broker that is down at start still leaves both closed.
+            await self.producer.start()
+            await consumer.start()
             while not stopping():
                 fetched = await consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
                 records = [
