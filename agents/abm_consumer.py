@@ -172,7 +172,13 @@ class AbmConsumer:
         delay = 0.05
         while True:
             try:
-                outcome = await self.step.handle(records)
+                try:
+                    outcome = await self.step.handle(records)
+                except (*REDIS_DOWN, KafkaError):
+                    raise
+                except Exception:  # a bug tripped by some record: isolate it
+                    log.exception("abm: a batch of %d failed; handling one by one", len(records))
+                    outcome = await self._one_by_one(records)
                 self.records_handled += len(records)
                 self._note(outcome)
                 return
@@ -182,6 +188,21 @@ class AbmConsumer:
                 log.warning("abm: %s; retrying the batch in %.2fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    async def _one_by_one(self, records: Sequence[InRecord]) -> Outcome:
+        """Each record alone; one that still fails is dead-lettered with the error."""
+        published, unknown = 0, set[str]()
+        for record in records:
+            try:
+                outcome = await self.step.handle([record])
+            except (*REDIS_DOWN, KafkaError):
+                raise
+            except Exception as error:
+                await self._dead_letter([(record, f"abm: error: {type(error).__name__}: {error}")])
+                continue
+            published += outcome.published
+            unknown |= outcome.unknown
+        return Outcome(published, frozenset(unknown))
 
     def _note(self, outcome: Outcome, revisited: frozenset[str] = frozenset()) -> None:
         if outcome.published:

@@ -19,7 +19,7 @@ from streams.kafka.topic_reader import Record, TopicReader
 from streams.settings import Settings
 
 #: After the MQA signals, how long to wait for the others (surge, personas).
-GRACE_S = 2.0
+GRACE_S = 1.0
 
 
 def mqa_accounts(expected: Expected) -> frozenset[str]:

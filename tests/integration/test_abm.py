@@ -21,7 +21,9 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from agents.abm_consumer import AbmConsumer
+from leadq.abm.points import AccountPoints, account_points
 from leadq.abm.surge import day_of
+from leadq.compiled import CompiledRules
 from leadq.identity import account_bucket
 from schemas.abm import AbmEvent
 from schemas.routed import RoutedSignal, encode_routed
@@ -222,4 +224,29 @@ async def test_bad_records_are_dead_lettered_and_the_rest_handled(abm_settings: 
         events = await abm_events(settings, len(FIRST))
     assert dead[0].value == b"not a cloudevent"
     assert dead[0].headers["leadq.reason"].startswith(b"abm: invalid")
+    assert summary(events) == FIRST
+
+
+async def test_a_record_that_trips_a_bug_is_dead_lettered_alone(
+    abm_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = abm_settings
+    topics = settings.topics
+
+    def points_or_bug(routed: RoutedSignal, rules: CompiledRules) -> list[AccountPoints]:
+        if routed.signal.event_id == "boom":
+            raise ValueError("a bug this event trips")
+        return account_points(routed, rules)
+
+    monkeypatch.setattr("agents.abm.account_points", points_or_bug)
+    boom = routed("boom", "bob", NOW, type="track", name="Webinar Attended")
+    sent = [(topics.signals, boom.partition_key.encode(), encode_routed(boom)), *records(settings)]
+    async with running_abm(settings):
+        await produce_records(settings.kafka_bootstrap, sent)
+        dead = await read_until(
+            settings.kafka_bootstrap, [topics.dead_letter], lambda rs: len(rs) > 0
+        )
+        events = await abm_events(settings, len(FIRST))
+    assert dead[0].value == encode_routed(boom)
+    assert dead[0].headers["leadq.reason"] == b"abm: error: ValueError: a bug this event trips"
     assert summary(events) == FIRST
