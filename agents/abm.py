@@ -16,29 +16,26 @@ marking re-publishes the same ids, which consumers drop).
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter, ValidationError
 
 from leadq.abm.context import context_from_state, context_from_transition
-from leadq.abm.decide import Reading, decide, surge_signal
+from leadq.abm.decide import Reading, SurgeStart, decide, surge_signal
 from leadq.abm.points import AccountPoints, account_points
 from leadq.abm.surge import window_days
 from leadq.compiled import CompiledRules
 from leadq.state import AccountState
 from leadq.transitions import engaged_window_ms
-from schemas.abm import AbmData, AbmEvent, to_abm_event
+from schemas.abm import AbmAccount, AbmData, AbmEvent, to_abm_event
 from schemas.routed import decode_routed
 from schemas.transition import TransitionData, TransitionEvent
-from streams.abm.store import AbmStore
+from streams.abm.store import AbmStore, Marking
 
 log = logging.getLogger("leadq.abm")
 _transition = TypeAdapter(TransitionEvent)
-#: Accounts evaluated at once.
-CONCURRENCY = 16
 #: Attempts at writing an account's marks when another consumer wrote them meanwhile.
 MARK_ATTEMPTS = 3
 
@@ -66,6 +63,18 @@ class _Batch:
     rejected: list[tuple[InRecord, str]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Plan:
+    """One account's decision: the signals to publish, then the marks to write."""
+
+    signals: list[AbmData]
+    surge: SurgeStart | None
+    context: AbmAccount
+    marking: Marking
+    #: Whether there is anything to write (new marks or handled transitions).
+    changed: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     published: int
@@ -74,7 +83,7 @@ class Outcome:
 
 
 #: What the step needs from its host: the rules, an account's engine state, publishing.
-ReadAccount = Callable[[str], Awaitable[AccountState | None]]
+ReadAccounts = Callable[[Sequence[str]], Awaitable[Mapping[str, AccountState | None]]]
 Publish = Callable[[Sequence[AbmEvent]], Awaitable[None]]
 DeadLetter = Callable[[Sequence[tuple[InRecord, str]]], Awaitable[None]]
 
@@ -87,7 +96,7 @@ class AbmStep:
         signals_topic: str,
         store: AbmStore,
         rules: Callable[[], CompiledRules],
-        read_account: ReadAccount,
+        read_accounts: ReadAccounts,
         publish: Publish,
         dead_letter: DeadLetter,
     ) -> None:
@@ -95,7 +104,7 @@ class AbmStep:
         self.signals_topic = signals_topic
         self.store = store
         self.rules = rules
-        self.read_account = read_account
+        self.read_accounts = read_accounts
         self.publish = publish
         self.dead_letter = dead_letter
 
@@ -111,18 +120,6 @@ class AbmStep:
     async def revisit(self, accounts: Collection[str]) -> Outcome:
         """Evaluate accounts again (those the engine's state did not show yet)."""
         return await self._evaluate_all(_Batch(touched=set(accounts)))
-
-    async def _evaluate_all(self, batch: _Batch) -> Outcome:
-        limit = asyncio.Semaphore(CONCURRENCY)
-
-        async def evaluate(account_id: str) -> int | None:
-            async with limit:
-                return await self._evaluate(account_id, batch)
-
-        accounts = sorted(batch.touched)
-        counts = await asyncio.gather(*(evaluate(a) for a in accounts))
-        unknown = frozenset(a for a, n in zip(accounts, counts, strict=True) if n is None)
-        return Outcome(sum(n or 0 for n in counts), unknown)
 
     def _decode(self, records: Sequence[InRecord]) -> _Batch:
         batch = _Batch()
@@ -150,43 +147,71 @@ class AbmStep:
         if data.entity == "account" and data.track == "account":
             batch.transitions.setdefault(account_id, []).append((event.id, data))
 
-    async def _evaluate(self, account_id: str, batch: _Batch) -> int | None:
-        """Decide, publish and mark one account; returns the number of events published,
-        ``None`` when nothing is known about the account yet (no state, no transition)."""
-        transitions = batch.transitions.get(account_id, [])
-        published = 0
+    async def _evaluate_all(self, batch: _Batch) -> Outcome:
+        """Decide, publish and mark every touched account: one round trip per step for
+        all of them. Accounts whose marks another writer changed meanwhile are decided
+        again (at most ``MARK_ATTEMPTS`` times, then at their next touch)."""
+        pending = sorted(batch.touched)
+        published, unknown = 0, set[str]()
         for _ in range(MARK_ATTEMPTS):
-            rules = self.rules()
-            stored = await self.store.read(account_id, [t for t, _ in transitions])
-            state = await self.read_account(account_id)
-            snapshot = batch.snapshots.get(account_id)
+            if not pending:
+                break
+            plans = await self._plan(pending, batch)
+            unknown |= {account_id for account_id in pending if account_id not in plans}
+            events = [to_abm_event(s) for plan in plans.values() for s in plan.signals]
+            if events:
+                await self.publish(events)
+                published += len(events)
+            changed = [plan.marking for plan in plans.values() if plan.changed]
+            written = await self.store.mark(changed) if changed else []
+            pending = [m.account_id for m, ok in zip(changed, written, strict=True) if not ok]
+        if pending:
+            log.warning("abm: marks of %s kept changing; decided at their next touch", pending)
+        return Outcome(published, frozenset(unknown))
+
+    async def _plan(self, accounts: Sequence[str], batch: _Batch) -> dict[str, _Plan]:
+        """What to publish and remember for each account that is known (by its state or a
+        transition); the unknown ones are left out."""
+        rules, thresholds = self.rules(), self.store.thresholds
+        transitions = {a: batch.transitions.get(a, []) for a in accounts}
+        stored = await self.store.read_many(
+            {a: [t for t, _ in ts] for a, ts in transitions.items()}
+        )
+        states = await self.read_accounts(accounts)
+        plans: dict[str, _Plan] = {}
+        for account_id in accounts:
+            state, snapshot = states.get(account_id), batch.snapshots.get(account_id)
             if state is not None:
-                context = context_from_state(state, rules)
-            elif snapshot is not None and (found := context_from_transition(snapshot, rules)):
-                context = found
+                context: AbmAccount | None = context_from_state(state, rules)
             else:
-                return None  # nothing known yet: revisited, or decided at its next touch
-            fresh = [(t, d) for t, d in transitions if t not in stored.handled]
+                context = context_from_transition(snapshot, rules) if snapshot else None
+            if context is None:
+                continue  # nothing known yet: revisited, or decided at its next touch
+            held = stored[account_id]
+            fresh = [(t, d) for t, d in transitions[account_id] if t not in held.handled]
             reading = Reading(
-                context, state is not None, fresh, stored.day_totals, stored.newest_day,
+                context, state is not None, fresh, held.day_totals, held.newest_day,
                 engaged_window_ms(rules),
             )  # fmt: skip
-            thresholds = self.store.thresholds
-            decision = decide(stored.marks, reading, thresholds)
-            signals: list[AbmData] = list(decision.signals)
-            if decision.surge is not None:
-                days = window_days(decision.surge.measure.end_day, thresholds)
-                by_rule, by_person = await self.store.window_points(account_id, days)
-                signals.append(
-                    surge_signal(decision.surge, context, thresholds, by_rule, by_person)
-                )
-            if signals:
-                await self.publish([to_abm_event(s) for s in signals])
-                published += len(signals)
-            if decision.marks == stored.marks and not fresh:
-                return published
-            handled = [t for t, _ in fresh]
-            if await self.store.mark(account_id, stored.version, decision.marks, handled):
-                return published
-        log.warning("abm: marks of %s kept changing; decided again at its next touch", account_id)
-        return published
+            decision = decide(held.marks, reading, thresholds)
+            marking = Marking(account_id, held.version, decision.marks, [t for t, _ in fresh])
+            changed = decision.marks != held.marks or bool(fresh)
+            plans[account_id] = _Plan(
+                list(decision.signals), decision.surge, context, marking, changed
+            )
+        await self._add_surges(plans)
+        return plans
+
+    async def _add_surges(self, plans: dict[str, _Plan]) -> None:
+        """Complete the surges with the rules and people behind them (one round trip)."""
+        thresholds = self.store.thresholds
+        starting = {a: p.surge for a, p in plans.items() if p.surge is not None}
+        if not starting:
+            return
+        behind = await self.store.window_points(
+            {a: window_days(start.measure.end_day, thresholds) for a, start in starting.items()}
+        )
+        for account_id, start in starting.items():
+            by_rule, by_person = behind[account_id]
+            plan = plans[account_id]
+            plan.signals.append(surge_signal(start, plan.context, thresholds, by_rule, by_person))

@@ -28,6 +28,9 @@ from agents.abm import AbmStep, InRecord, Outcome
 from agents.runtime import REDIS_DOWN, Runtime
 from leadq.abm.surge import SurgeThresholds
 from leadq.compiled import CompiledRules
+from leadq.identity import account_bucket
+from leadq.state import AccountState
+from leadq.store import Wants
 from schemas.abm import AbmEvent
 from streams.abm.store import AbmStore
 from streams.kafka.dead_letter import dead_letter_headers
@@ -87,10 +90,24 @@ class AbmConsumer:
             signals_topic=topics.signals,
             store=store,
             rules=self._rules,
-            read_account=self.runtime.qualifier.account,
+            read_accounts=self._read_accounts,
             publish=self._publish,
             dead_letter=self._dead_letter,
         )
+
+    async def _read_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState | None]:
+        """The engine's state of each account (the read side's store), in one round trip."""
+        store = self.runtime.store
+        wants: dict[int, Wants] = {}
+        for account_id in account_ids:
+            wants.setdefault(account_bucket(account_id, store.buckets), Wants()).accounts.add(
+                account_id
+            )
+        buckets = await store.read_buckets(wants)
+        return {
+            account_id: buckets[account_bucket(account_id, store.buckets)].account(account_id)
+            for account_id in account_ids
+        }
 
     def _rules(self) -> CompiledRules:
         if time.monotonic() - self._rules_checked >= RULES_CHECK_S:

@@ -39,6 +39,16 @@ class Stored:
     handled: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class Marking:
+    """What to remember about one account, and the marks version it was decided on."""
+
+    account_id: str
+    version: int
+    marks: Marks
+    handled: Sequence[str] = ()
+
+
 class AbmStore:
     def __init__(
         self,
@@ -86,53 +96,81 @@ class AbmStore:
 
     async def read(self, account_id: str, transition_ids: Sequence[str] = ()) -> Stored:
         """The account's marks, day totals and which of ``transition_ids`` were handled."""
+        return (await self.read_many({account_id: transition_ids}))[account_id]
+
+    async def read_many(self, wanted: Mapping[str, Sequence[str]]) -> dict[str, Stored]:
+        """``read`` for several accounts (account → transition ids), in one round trip."""
         keys = self.keys
-        commands: list[Sequence[Any]] = [
-            ("HGETALL", keys.marks(account_id)),
-            ("HGETALL", keys.days(account_id)),
-            *(("EXISTS", keys.handled(account_id, t)) for t in transition_ids),
+        commands: list[Sequence[Any]] = []
+        for account_id, transition_ids in wanted.items():
+            commands += [("HGETALL", keys.marks(account_id)), ("HGETALL", keys.days(account_id))]
+            commands += [("EXISTS", keys.handled(account_id, t)) for t in transition_ids]
+        replies = await run_commands(self.client, commands)
+        raise_errors(replies)
+        found: dict[str, Stored] = {}
+        at = 0
+        for account_id, transition_ids in wanted.items():
+            size = 2 + len(transition_ids)
+            found[account_id] = _stored(replies[at : at + size], transition_ids)
+            at += size
+        return found
+
+    async def window_points(
+        self, wanted: Mapping[str, range]
+    ) -> dict[str, tuple[dict[str, float], dict[str, float]]]:
+        """Points per rule and per person over each account's ``days`` (account → days),
+        in one round trip: the signals behind a surge."""
+        commands = [
+            ("HGETALL", self.keys.day(account_id, day))
+            for account_id, days in wanted.items()
+            for day in days
         ]
         replies = await run_commands(self.client, commands)
         raise_errors(replies)
-        marks_hash, days_hash, *exists = replies
-        marks, version = _decode_marks(_text(marks_hash))
-        totals = _text(days_hash)
-        newest = totals.pop("newest", None)
-        return Stored(
-            marks=marks,
-            version=version,
-            day_totals={int(day): float(points) for day, points in totals.items()},
-            newest_day=None if newest is None else int(newest),
-            handled=frozenset(t for t, found in zip(transition_ids, exists, strict=True) if found),
-        )
+        found: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+        at = 0
+        for account_id, days in wanted.items():
+            found[account_id] = _window_totals(replies[at : at + len(days)])
+            at += len(days)
+        return found
 
-    async def window_points(
-        self, account_id: str, days: range
-    ) -> tuple[dict[str, float], dict[str, float]]:
-        """Points per rule and per person over ``days``: the signals behind a surge."""
-        replies = await run_commands(
-            self.client, [("HGETALL", self.keys.day(account_id, day)) for day in days]
-        )
-        raise_errors(replies)
-        rules: dict[str, float] = {}
-        people: dict[str, float] = {}
-        for reply in replies:
-            for name, value in _text(reply).items():
-                kind, _, what = name.partition(":")
-                target = rules if kind == "r" else people if kind == "l" else None
-                if target is not None:
-                    target[what] = target.get(what, 0.0) + float(value)
-        return rules, people
+    async def mark(self, marks: Sequence[Marking]) -> list[bool]:
+        """Remember each account's marks and handled transitions, in one round trip;
+        per account, ``False`` if its marks changed since they were read (nothing
+        written for it)."""
+        calls = []
+        for m in marks:
+            handled = (self.keys.handled(m.account_id, t) for t in m.handled)
+            keys = [self.keys.marks(m.account_id), *handled]
+            args: list[Any] = [m.version, self.dedupe_s, self.idle_s, *_encode_marks(m.marks)]
+            calls.append((keys, args))
+        return [int(reply) >= 0 for reply in await run_all(self.client, MARK, calls)]
 
-    async def mark(
-        self, account_id: str, version: int, marks: Marks, handled: Sequence[str]
-    ) -> bool:
-        """Remember ``marks`` and the handled transitions; ``False`` if the marks changed
-        since they were read at ``version`` (nothing written)."""
-        keys = [self.keys.marks(account_id), *(self.keys.handled(account_id, t) for t in handled)]
-        args: list[Any] = [version, self.dedupe_s, self.idle_s, *_encode_marks(marks)]
-        (reply,) = await run_all(self.client, MARK, [(keys, args)])
-        return int(reply) >= 0
+
+def _stored(replies: Sequence[Any], transition_ids: Sequence[str]) -> Stored:
+    marks_hash, days_hash, *exists = replies
+    marks, version = _decode_marks(_text(marks_hash))
+    totals = _text(days_hash)
+    newest = totals.pop("newest", None)
+    return Stored(
+        marks=marks,
+        version=version,
+        day_totals={int(day): float(points) for day, points in totals.items()},
+        newest_day=None if newest is None else int(newest),
+        handled=frozenset(t for t, found in zip(transition_ids, exists, strict=True) if found),
+    )
+
+
+def _window_totals(replies: Sequence[Any]) -> tuple[dict[str, float], dict[str, float]]:
+    rules: dict[str, float] = {}
+    people: dict[str, float] = {}
+    for reply in replies:
+        for name, value in _text(reply).items():
+            kind, _, what = name.partition(":")
+            target = rules if kind == "r" else people if kind == "l" else None
+            if target is not None:
+                target[what] = target.get(what, 0.0) + float(value)
+    return rules, people
 
 
 def _text(reply: Any) -> dict[str, str]:

@@ -29,7 +29,7 @@ from schemas.abm import AbmEvent
 from schemas.routed import RoutedSignal, encode_routed
 from schemas.signal import Account, Identity, Signal
 from schemas.transition import AccountContext, TransitionData, to_cloudevent
-from streams.abm.store import AbmStore
+from streams.abm.store import AbmStore, Marking
 from streams.settings import Settings
 from tests.helpers import Outgoing, produce_records, read_until, wait_for
 
@@ -191,11 +191,11 @@ async def test_a_crash_before_remembering_republishes_the_same_ids(
     real_mark = AbmStore.mark
     failures = {"left": 1}
 
-    async def mark_after_an_outage(self: AbmStore, *args: object, **kwargs: object) -> bool:
-        if failures["left"]:
+    async def mark_after_an_outage(self: AbmStore, marks: Sequence[Marking]) -> list[bool]:
+        if marks and failures["left"]:
             failures["left"] -= 1
             raise RedisConnectionError("Redis went away after the signals were published")
-        return await real_mark(self, *args, **kwargs)  # type: ignore[arg-type]
+        return await real_mark(self, marks)
 
     monkeypatch.setattr(AbmStore, "mark", mark_after_an_outage)
     sent = records(settings)
