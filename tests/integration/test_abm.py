@@ -30,6 +30,8 @@ from schemas.routed import RoutedSignal, encode_routed
 from schemas.signal import Account, Identity, Signal
 from schemas.transition import AccountContext, TransitionData, to_cloudevent
 from streams.abm.store import AbmStore, Marking
+from streams.devcluster import ClusterStartError
+from streams.rediscluster import LocalRedisCluster
 from streams.settings import Settings
 from tests.helpers import Outgoing, produce_records, read_until, wait_for
 
@@ -250,3 +252,28 @@ async def test_a_record_that_trips_a_bug_is_dead_lettered_alone(
     assert dead[0].value == encode_routed(boom)
     assert dead[0].headers["leadq.reason"] == b"abm: error: ValueError: a bug this event trips"
     assert summary(events) == FIRST
+
+
+async def test_the_abm_consumer_runs_unchanged_on_a_redis_cluster(
+    leadq_settings: Settings,
+) -> None:
+    try:
+        cluster = LocalRedisCluster().start()
+    except ClusterStartError as exc:
+        pytest.fail(f"cannot start a Redis Cluster: {exc}", pytrace=False)
+    try:
+        settings = leadq_settings.with_changes(
+            redis_url=cluster.url, abm={"surge_min_intent": 40.0}
+        )
+        sent = records(settings, cooling=True) * 2  # and every record re-delivered
+        async with running_abm(settings) as consumer:
+            await produce_records(settings.kafka_bootstrap, sent)
+            await until_handled(consumer, len(sent))
+            events = await settle(settings, len(FIRST | LATER))
+            stored = await consumer.step.store.read(ACCOUNT)
+    finally:
+        cluster.stop()
+    assert summary(events) == FIRST | LATER
+    assert len(events) == len(FIRST | LATER)
+    today = day_of(int(NOW.timestamp() * 1000))
+    assert stored.day_totals == {today - 20: 20.0, today - 1: 30.0, today: 60.0}
