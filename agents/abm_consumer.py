@@ -39,8 +39,6 @@ from streams.settings import Settings
 log = logging.getLogger("leadq.abm")
 #: How often the rules file is checked for changes.
 RULES_CHECK_S = 5.0
-#: Most records handled in one batch.
-MAX_RECORDS = 2000
 #: An account with points the engine's state does not show yet (the qualifier has not
 #: applied them) is evaluated again this often, this many times, before waiting for its
 #: next touch.
@@ -163,7 +161,7 @@ class AbmConsumer:
             await self.producer.start()
             await consumer.start()
             while not stopping():
-                fetched = await consumer.getmany(timeout_ms=500, max_records=MAX_RECORDS)
+                fetched = await consumer.getmany(timeout_ms=500, max_records=settings.batch_size)
                 records = [
                     InRecord(r.topic, r.partition, r.offset, r.key, r.value or b"")
                     for batch in fetched.values()
