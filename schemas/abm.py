@@ -66,6 +66,7 @@ class AbmAccount(Contract):
     intent_score: float
     intent_by_category: dict[str, float] = Field(default_factory=dict)
     engaged_people: int = Field(ge=0)
+    #: The engaged people, most recently engaged first, at most 50.
     people: tuple[AccountPerson, ...] = ()
     coverage: PersonaCoverage
     top_signals: tuple[Contributor, ...] = ()

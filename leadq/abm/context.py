@@ -8,11 +8,18 @@ not there (yet).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from leadq.compiled import CompiledRules
 from leadq.state import AccountState
 from leadq.views import account_view
 from schemas.abm import AbmAccount, AccountPerson, PersonaCoverage
 from schemas.transition import AccountContext, Contributor, TransitionData
+from schemas.views import EngagedPerson
+
+#: Most people an ABM signal lists (``engaged_people`` still counts them all).
+PEOPLE_LIMIT = 50
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def committee(rules: CompiledRules) -> tuple[str, ...]:
@@ -49,12 +56,21 @@ def context_from_state(account: AccountState, rules: CompiledRules) -> AbmAccoun
                 last_engaged_at=person.last_engaged_at,
                 engaged=person.engaged,
             )
-            for person in view.people
+            for person in _most_recent_engaged(view.people)
         ),
         coverage=coverage(view.personas, rules),
         top_signals=view.top_signals,
         as_of=view.as_of,
     )
+
+
+def _most_recent_engaged(people: tuple[EngagedPerson, ...]) -> list[EngagedPerson]:
+    """The engaged people, most recently engaged first (ties by id), at most
+    ``PEOPLE_LIMIT``: a large account's signal stays small."""
+    engaged = [p for p in people if p.engaged]
+    engaged.sort(key=lambda p: p.lead_id)
+    engaged.sort(key=lambda p: p.last_engaged_at or _NEVER, reverse=True)
+    return engaged[:PEOPLE_LIMIT]
 
 
 def context_from_transition(data: TransitionData, rules: CompiledRules) -> AbmAccount | None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from leadq.abm.context import committee, coverage
+from leadq.abm.context import committee, context_from_state, coverage
 from leadq.abm.decide import Marks, Reading, decide, mqa_signals, surge_signal
 from leadq.abm.surge import SurgeThresholds, day_of, measure_surge
 from leadq.compiled import CompiledRules, compile_rules
+from leadq.state import AccountState, Member
 from schemas.abm import AbmAccount, AccountPerson, abm_id, to_abm_event
 from schemas.rules import load_rules
 from schemas.transition import TransitionData
@@ -214,3 +215,27 @@ def test_a_persona_read_engaged_after_a_silent_window_engages_anew(rules: Compil
     much_later = soon.model_copy(update={"as_of": AT + timedelta(days=31)})
     again = decide(first.marks, Reading(much_later, True, engaged_window_ms=window_ms), T7_28)
     assert [s.persona.engagement for s in again.signals if s.persona] == [2]
+
+
+def test_context_from_the_engine_state(rules: CompiledRules) -> None:
+    at_ms = int(AT.timestamp() * 1000)
+    day_ms = 86_400_000
+    account = AccountState(
+        account_id="acme.io",
+        domain="acme.io",
+        stage="mqa",
+        latest_ms=at_ms,
+        traits={"name": ("Acme", at_ms)},
+        members={
+            "u:ada": Member("decision_maker", at_ms - 2 * day_ms),
+            "u:bob": Member("technical_evaluator", at_ms - 1 * day_ms),
+            "u:old": Member("user", at_ms - 40 * day_ms),  # outside the 30-day window
+            "u:eve": Member("other", at_ms),
+        },
+    )
+    context = context_from_state(account, rules)
+    assert (context.name, context.stage, context.engaged_people) == ("Acme", "mqa", 3)
+    assert [p.lead_id for p in context.people] == ["u:eve", "u:bob", "u:ada"]
+    assert (context.coverage.engaged, context.coverage.covered, context.coverage.of) == (
+        ("decision_maker", "technical_evaluator"), 2, 3)  # fmt: skip
+    assert context.as_of == AT
