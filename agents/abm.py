@@ -17,7 +17,7 @@ marking re-publishes the same ids, which consumers drop).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter, ValidationError
@@ -60,6 +60,9 @@ class _Batch:
     #: state does not show yet).
     snapshots: dict[str, TransitionData] = field(default_factory=dict)
     touched: set[str] = field(default_factory=set)
+    #: account → the newest signal with its points: (source ``topic/partition``,
+    #: offset); its engine state is current once the bucket's watermark reached it.
+    needs: dict[str, Need] = field(default_factory=dict)
     rejected: list[tuple[InRecord, str]] = field(default_factory=list)
 
 
@@ -78,12 +81,25 @@ class _Plan:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     published: int
-    #: Accounts with points but neither engine state nor a transition yet.
-    unknown: frozenset[str]
+    #: Accounts to look at again, with what their state must have applied: those whose
+    #: points the worker had not applied when they were read (its state unknown, or
+    #: its bucket's watermark short of the signal), so a persona may still appear.
+    later: Mapping[str, Need]
 
 
+@dataclass(frozen=True, slots=True)
+class AccountRead:
+    """An account's engine state and its bucket's watermark (``topic/partition`` → the
+    last offset applied)."""
+
+    state: AccountState | None
+    applied: Mapping[str, int]
+
+
+#: (source ``topic/partition``, offset) of a signal on the signals topic.
+Need = tuple[str, int]
 #: What the step needs from its host: the rules, an account's engine state, publishing.
-ReadAccounts = Callable[[Sequence[str]], Awaitable[Mapping[str, AccountState | None]]]
+ReadAccounts = Callable[[Sequence[str]], Awaitable[Mapping[str, AccountRead]]]
 Publish = Callable[[Sequence[AbmEvent]], Awaitable[None]]
 DeadLetter = Callable[[Sequence[tuple[InRecord, str]]], Awaitable[None]]
 
@@ -117,9 +133,9 @@ class AbmStep:
             await self.store.record(batch.points)
         return await self._evaluate_all(batch)
 
-    async def revisit(self, accounts: Collection[str]) -> Outcome:
+    async def revisit(self, needs: Mapping[str, Need]) -> Outcome:
         """Evaluate accounts again (those the engine's state did not show yet)."""
-        return await self._evaluate_all(_Batch(touched=set(accounts)))
+        return await self._evaluate_all(_Batch(touched=set(needs), needs=dict(needs)))
 
     def _decode(self, records: Sequence[InRecord]) -> _Batch:
         batch = _Batch()
@@ -131,7 +147,10 @@ class AbmStep:
                 elif record.topic == self.signals_topic:
                     found = account_points(decode_routed(record.value), rules)
                     batch.points += found
-                    batch.touched.update(p.account_id for p in found)
+                    need = (f"{record.topic}/{record.partition}", record.offset)
+                    for account_id in {p.account_id for p in found}:
+                        batch.touched.add(account_id)
+                        batch.needs[account_id] = max(batch.needs.get(account_id, need), need)
             except ValidationError as error:
                 reason = f"abm: invalid {record.topic} record: {error}"
                 batch.rejected.append((record, reason))
@@ -152,12 +171,12 @@ class AbmStep:
         all of them. Accounts whose marks another writer changed meanwhile are decided
         again (at most ``MARK_ATTEMPTS`` times, then at their next touch)."""
         pending = sorted(batch.touched)
-        published, unknown = 0, set[str]()
+        published, later = 0, dict[str, Need]()
         for _ in range(MARK_ATTEMPTS):
             if not pending:
                 break
-            plans = await self._plan(pending, batch)
-            unknown |= {account_id for account_id in pending if account_id not in plans}
+            plans, behind = await self._plan(pending, batch)
+            later |= {account_id: batch.needs[account_id] for account_id in behind}
             events = [to_abm_event(s) for plan in plans.values() for s in plan.signals]
             if events:
                 await self.publish(events)
@@ -167,20 +186,26 @@ class AbmStep:
             pending = [m.account_id for m, ok in zip(changed, written, strict=True) if not ok]
         if pending:
             log.warning("abm: marks of %s kept changing; decided at their next touch", pending)
-        return Outcome(published, frozenset(unknown))
+        return Outcome(published, later)
 
-    async def _plan(self, accounts: Sequence[str], batch: _Batch) -> dict[str, _Plan]:
+    async def _plan(
+        self, accounts: Sequence[str], batch: _Batch
+    ) -> tuple[dict[str, _Plan], set[str]]:
         """What to publish and remember for each account that is known (by its state or a
-        transition); the unknown ones are left out."""
+        transition), and the accounts whose points the state had not applied yet."""
         rules, thresholds = self.rules(), self.store.thresholds
         transitions = {a: batch.transitions.get(a, []) for a in accounts}
         stored = await self.store.read_many(
             {a: [t for t, _ in ts] for a, ts in transitions.items()}
         )
-        states = await self.read_accounts(accounts)
+        reads = await self.read_accounts(accounts)
         plans: dict[str, _Plan] = {}
+        behind: set[str] = set()
         for account_id in accounts:
-            state, snapshot = states.get(account_id), batch.snapshots.get(account_id)
+            read, snapshot = reads[account_id], batch.snapshots.get(account_id)
+            state, need = read.state, batch.needs.get(account_id)
+            if need is not None and (state is None or read.applied.get(need[0], -1) < need[1]):
+                behind.add(account_id)
             if state is not None:
                 context: AbmAccount | None = context_from_state(state, rules)
             else:
@@ -200,7 +225,7 @@ class AbmStep:
                 list(decision.signals), decision.surge, context, marking, changed
             )
         await self._add_surges(plans)
-        return plans
+        return plans, behind
 
     async def _add_surges(self, plans: dict[str, _Plan]) -> None:
         """Complete the surges with the rules and people behind them (one round trip)."""

@@ -18,18 +18,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from agents.abm import AbmStep, InRecord, Outcome
+from agents.abm import AbmStep, AccountRead, InRecord, Need, Outcome
 from agents.runtime import REDIS_DOWN, Runtime
 from leadq.abm.surge import SurgeThresholds
 from leadq.compiled import CompiledRules
 from leadq.identity import account_bucket
-from leadq.state import AccountState
 from leadq.store import Wants
 from schemas.abm import AbmEvent
 from streams.abm.store import AbmStore
@@ -39,11 +38,12 @@ from streams.settings import Settings
 log = logging.getLogger("leadq.abm")
 #: How often the rules file is checked for changes.
 RULES_CHECK_S = 5.0
-#: An account with points the engine's state does not show yet (the qualifier has not
-#: applied them) is evaluated again this often, this many times, before waiting for its
-#: next touch.
+#: An account whose points the engine's state does not show yet (the qualifier has not
+#: applied them: its bucket's watermark is short of the signal) is evaluated again this
+#: often, this many times (a minute: long enough for a worker restart or a rebalance),
+#: before waiting for its next touch.
 REVISIT_EVERY_S = 1.0
-REVISITS = 10
+REVISITS = 60
 
 
 def thresholds_of(settings: Settings) -> SurgeThresholds:
@@ -69,8 +69,8 @@ class AbmConsumer:
         self._rules_checked = time.monotonic()
         #: Records handled so far (tests and logs read it).
         self.records_handled = 0
-        #: account → revisits left.
-        self._revisit: dict[str, int] = {}
+        #: account → (looks left, what its state must have applied).
+        self._revisit: dict[str, tuple[int, Need]] = {}
         self._revisited_at = time.monotonic()
         store = AbmStore(
             self.runtime.store.client,
@@ -93,8 +93,9 @@ class AbmConsumer:
             dead_letter=self._dead_letter,
         )
 
-    async def _read_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountState | None]:
-        """The engine's state of each account (the read side's store), in one round trip."""
+    async def _read_accounts(self, account_ids: Sequence[str]) -> dict[str, AccountRead]:
+        """Each account's engine state and its bucket's watermark (the read side's
+        store), in one round trip."""
         store = self.runtime.store
         wants: dict[int, Wants] = {}
         for account_id in account_ids:
@@ -102,10 +103,11 @@ class AbmConsumer:
                 account_id
             )
         buckets = await store.read_buckets(wants)
-        return {
-            account_id: buckets[account_bucket(account_id, store.buckets)].account(account_id)
-            for account_id in account_ids
-        }
+        found = {}
+        for account_id in account_ids:
+            bucket = buckets[account_bucket(account_id, store.buckets)]
+            found[account_id] = AccountRead(bucket.account(account_id), bucket.watermark)
+        return found
 
     def _rules(self) -> CompiledRules:
         if time.monotonic() - self._rules_checked >= RULES_CHECK_S:
@@ -206,7 +208,7 @@ class AbmConsumer:
 
     async def _one_by_one(self, records: Sequence[InRecord]) -> Outcome:
         """Each record alone; one that still fails is dead-lettered with the error."""
-        published, unknown = 0, set[str]()
+        published, later = 0, dict[str, Need]()
         for record in records:
             try:
                 outcome = await self.step.handle([record])
@@ -216,34 +218,36 @@ class AbmConsumer:
                 await self._dead_letter([(record, f"abm: error: {type(error).__name__}: {error}")])
                 continue
             published += outcome.published
-            unknown |= outcome.unknown
-        return Outcome(published, frozenset(unknown))
+            later |= outcome.later
+        return Outcome(published, later)
 
-    def _note(self, outcome: Outcome, revisited: frozenset[str] = frozenset()) -> None:
+    def _note(self, outcome: Outcome, revisited: Collection[str] = ()) -> None:
         if outcome.published:
             log.info("abm: %d signal(s) published", outcome.published)
-        for account_id in revisited - outcome.unknown:
-            self._revisit.pop(account_id, None)
-        for account_id in outcome.unknown:
-            left = self._revisit.get(account_id, REVISITS + 1) - 1
+        for account_id in revisited:
+            if account_id not in outcome.later:
+                self._revisit.pop(account_id, None)
+        for account_id, need in outcome.later.items():
+            looked = account_id in revisited and account_id in self._revisit
+            left = self._revisit[account_id][0] - 1 if looked else REVISITS
             if left > 0:
-                self._revisit[account_id] = left
+                self._revisit[account_id] = (left, need)
             else:
                 self._revisit.pop(account_id, None)
 
     async def _revisit_unknown(self) -> None:
-        """Evaluate again the accounts the engine's state did not show yet (best effort:
-        a failure leaves them for their next touch)."""
+        """Evaluate again the accounts whose points the worker had not applied yet (best
+        effort: a failure, or ``REVISITS`` looks in vain, leave them to their next touch)."""
         if not self._revisit or time.monotonic() - self._revisited_at < REVISIT_EVERY_S:
             return
         self._revisited_at = time.monotonic()
-        accounts = frozenset(self._revisit)
+        needs = {account_id: need for account_id, (_, need) in self._revisit.items()}
         try:
-            outcome = await self.step.revisit(accounts)
+            outcome = await self.step.revisit(needs)
         except (*REDIS_DOWN, KafkaError) as error:
             log.warning("abm: revisit failed (%s); retried later", error)
             return
-        self._note(outcome, accounts)
+        self._note(outcome, needs)
 
 
 def register_abm(app: faust.App, settings: Settings) -> None:

@@ -13,13 +13,17 @@ from datetime import datetime, timedelta
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from agents.abm_consumer import group_id
+from agents.abm_consumer import AbmConsumer, group_id
 from agents.worker import build_app
+from leadq.identity import account_bucket
 from schemas.abm import AbmEvent
+from schemas.routed import RoutedSignal, encode_routed
+from schemas.signal import Identity, Signal
 from streams.kafka.topic_reader import Record
 from streams.settings import Settings
-from tests.helpers import produce_records, read_until, running_app, wait_for
+from tests.helpers import Outgoing, produce_records, read_until, running_app, wait_for
 from tests.integration.scenario import Inbound, recent_start, segment
+from tests.integration.test_abm import running_abm
 
 pytestmark = pytest.mark.integration
 PEOPLE = {  # user id → identify traits (persona from seniority / department)
@@ -134,3 +138,62 @@ async def test_the_worker_signals_an_account_once_across_a_restart(
 
 async def _has_all(settings: Settings) -> bool:
     return summary(await abm_events(settings, 1)) >= EXPECTED
+
+
+def person(user: str, traits: dict[str, object], at: datetime) -> list[RoutedSignal]:
+    """A person at initech.com identifies and attends a webinar (10 points)."""
+    account = "initech.com"
+    signals = [
+        Signal(event_id=f"{user}-id", channel="web", type="identify", occurred_at=at,
+               identity=Identity(user_id=user), traits=traits),
+        Signal(event_id=f"{user}-w", channel="web", type="track", name="Webinar Attended",
+               occurred_at=at + timedelta(minutes=1), identity=Identity(user_id=user)),
+    ]  # fmt: skip
+    bucket = account_bucket(account)
+    return [
+        RoutedSignal(lead_id=f"u:{user}", account_id=account, bucket=bucket, signal=s)
+        for s in signals
+    ]
+
+
+async def test_a_persona_the_worker_applies_after_the_abm_read_is_still_signalled(
+    qualifier_settings: Settings,
+) -> None:
+    settings = qualifier_settings
+    worker_settings = settings.with_changes(abm={"enabled": False})
+    topic = settings.topics.signals
+    at = recent_start(hours_ago=1.0)
+    cho = person("cho", {"seniority": "manager"}, at)
+    dee = person("dee", {"seniority": "vp"}, at + timedelta(minutes=5))
+
+    def outgoing(signals: list[RoutedSignal]) -> list[Outgoing]:
+        return [(topic, r.partition_key.encode(), encode_routed(r)) for r in signals]
+
+    def personas(events: Sequence[AbmEvent]) -> set[str]:
+        return {e.data.persona.persona for e in events if e.data.persona}
+
+    async with running_abm(settings) as abm:
+        async with running_app(build_app(worker_settings)):
+            await produce_records(settings.kafka_bootstrap, outgoing(cho))
+            assert personas(await abm_events(settings, 1)) == {"user"}
+        # The worker is down: the ABM consumer reads Dee's signals before they are applied.
+        await produce_records(settings.kafka_bootstrap, outgoing(dee))
+        await wait_for(
+            lambda: _handled(abm, len(cho) + len(dee)), "the ABM consumer read Dee's signals"
+        )
+        await asyncio.sleep(1.5)  # a revisit or two, in vain: the state is behind
+        assert personas(await abm_events(settings, 1)) == {"user"}
+        async with running_app(build_app(worker_settings)):
+            events = await read_until(
+                settings.kafka_bootstrap, [settings.topics.abm], lambda rs: len(rs) >= 2
+            )
+    found = [AbmEvent.model_validate_json(r.value or b"") for r in events]
+    assert personas(found) == {"user", "decision_maker"}
+    dee_engaged = next(e.data for e in found if e.data.persona and e.data.persona.persona != "user")
+    assert dee_engaged.persona is not None
+    assert dee_engaged.persona.people == ("u:dee",)
+    assert dee_engaged.account.coverage.covered == 2
+
+
+async def _handled(abm: AbmConsumer, count: int) -> bool:
+    return abm.records_handled >= count
