@@ -29,6 +29,7 @@ QUALIFIER = "qualifier"
 CONSUMERS: dict[str, str] = {
     "router": "agents.router_app:register_router",
     "alerts": "agents.alerts_app:register_alerts",
+    "abm": "agents.abm_consumer:register_abm_consumer",
 }
 
 Register = Callable[[faust.App, Runtime], None]

@@ -44,13 +44,10 @@ def _digest(path: Path) -> str:
 
 
 def out_record(body: str) -> OutRecord:
-    """An assignment CloudEvent as a Kafka record: key = partition key, CloudEvent headers."""
+    """An assignment CloudEvent as a Kafka record: key = partition key; structured mode
+    as the Kafka binding says (``content-type`` only, no ``ce_*`` headers)."""
     envelope = orjson.loads(body)
-    headers = [
-        ("ce_id", str(envelope["id"]).encode()),
-        ("ce_type", str(envelope["type"]).encode()),
-        ("content-type", b"application/cloudevents+json"),
-    ]
+    headers = [("content-type", b"application/cloudevents+json")]
     return str(envelope["partitionkey"]).encode(), body.encode(), headers
 
 

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "dev",
     "demo",
     "worker",
+    "abm",
     "ingest",
     "produce",
     "tail",

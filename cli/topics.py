@@ -1,7 +1,7 @@
 """Topic names and broker checks shared by ``leadq produce`` and ``leadq tail``.
 
 Contract: :func:`resolve_topic` maps the short names ``web``, ``email``, ``product``,
-``crm``, ``signals``, ``routing`` and ``dead-letter`` through the configured
+``crm``, ``signals``, ``routing``, ``dead-letter`` and ``abm`` through the configured
 :class:`~streams.settings.TopicNames` and returns any other name unchanged;
 :func:`topic_partitions` returns a topic's partition count or raises
 :class:`BrokerError` with a message meant for the user (broker unreachable, topic
@@ -26,6 +26,7 @@ SHORT_NAMES: Final = {
     "routing": "routing",
     "dead-letter": "dead_letter",
     "dead_letter": "dead_letter",
+    "abm": "abm",
 }
 #: How long to wait for a broker that refuses connections before giving up.
 CONNECT_DEADLINE_S: Final = 3.0

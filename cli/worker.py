@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--only",
         metavar="PARTS",
-        help="run only these comma-separated parts: qualifier, router, alerts (default: the "
+        help="run only these comma-separated parts: qualifier, router, alerts, abm (default: the "
         "qualifier and every consumer that is configured)",
     )
     parser.set_defaults(func=run)

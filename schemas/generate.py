@@ -32,6 +32,7 @@ CONTRACTS = {
     "lead-view": "schemas.views:LeadView",
     "account-view": "schemas.views:AccountView",
     "review-report": "schemas.review:ReviewReport",
+    "abm": "schemas.abm:AbmEvent",
 }
 
 

@@ -36,6 +36,7 @@ Environment variables (defaults in brackets):
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 - ``LEADQ_ROUTING_PATH`` [unset]: the routing file; unset, the worker runs no router.
 - ``LEADQ_ROUTING__*``: the router's timings and retention, see :class:`RoutingSettings`.
+- ``LEADQ_ABM__*``: the ABM signals consumer (surge thresholds), see :class:`AbmSettings`.
 """
 
 from __future__ import annotations
@@ -241,6 +242,29 @@ class RoutingSettings(BaseModel):
     outbox_abandoned_after_s: float = Field(default=30.0, gt=0)
 
 
+class AbmSettings(BaseModel):
+    """The ABM signals consumer (``leadq abm``; run by ``leadq worker`` unless disabled).
+
+    An account *surges* when its intent over the last ``surge_window_days`` (per day) is
+    at least ``surge_factor`` times its intent over the ``baseline_window_days`` before
+    (per day), and at least ``surge_min_intent`` points in the window.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Whether ``leadq worker`` runs the ABM consumer beside its lanes.
+    enabled: bool = True
+    surge_factor: float = Field(default=3.0, gt=1.0)
+    surge_window_days: int = Field(default=7, ge=1, le=90)
+    baseline_window_days: int = Field(default=28, ge=1, le=365)
+    #: Points the short window must reach, so a tiny account does not "surge" from 0.1 to 0.5.
+    surge_min_intent: float = Field(default=50.0, ge=0.0)
+    #: How long handled transition and event ids are remembered (re-delivery window).
+    dedupe_days: int = Field(default=7, ge=1, le=90)
+    #: Consumer group of the ABM consumer: ``<app_id>-abm`` when unset.
+    group_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
+
+
 class Settings(BaseSettings):
     """The whole configuration of a leadq process. See the module docstring for env names."""
 
@@ -294,6 +318,7 @@ class Settings(BaseSettings):
     #: The routing file (teams, reps, SLAs); ``None``: no router runs.
     routing_path: Path | None = None
     routing: RoutingSettings = RoutingSettings()
+    abm: AbmSettings = AbmSettings()
 
     @model_validator(mode="after")
     def _heartbeat_below_session(self) -> Settings:

@@ -18,6 +18,7 @@ Steps, all printed on the :class:`~cli.demo.render.Console` as they happen:
 5. query the worker's read API for one lead and one account and print both;
 6. print the SDR alert of each assignment, as a local stand-in for a Slack webhook
    received it (``cli.demo.webhook_alerts``);
+7. print the ABM signals of the scenario's accounts (``cli.demo.abm``);
 7. stop the worker and the servers; print timings.
 
 The first wave is produced before the worker is ready: a new consumer group starts at
@@ -38,6 +39,7 @@ from urllib.parse import quote
 import redis
 
 from cli.demo import render
+from cli.demo.abm import show_abm_signals
 from cli.demo.assignments import show_assignments, with_routing
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
@@ -207,6 +209,7 @@ async def drive_scenario(
     await show_views(settings, expected, console)
     console.mark("read API answered")
     await show_assignments(settings, expected, console)
+    await show_abm_signals(settings, expected, console, max(give_up - time.monotonic(), 10.0))
 
 
 class Watch:

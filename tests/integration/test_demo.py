@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from schemas.abm import ABM_SOURCE, AbmEvent
 from schemas.assignment import ASSIGNMENT_SOURCE, AssignmentEvent
 from schemas.transition import CLOUDEVENT_SOURCE, TransitionEvent
 from schemas.views import AccountView, LeadView
@@ -59,10 +60,16 @@ def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
         "why: owner of lead u:ada (",  # the rep who has the lead keeps it
         "alert  received by the local webhook",
         "worker stopped (exit code 0)",
+        "io.leadq.account.mqa  account Acme (acme.io)",
+        "MQA entered: account score",
+        "io.leadq.account.persona_engaged  account Acme (acme.io)",
     ):
         assert readable in out
     documents = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     events = [TransitionEvent.model_validate(d) for d in documents if is_transition(d)]
+    abm = [AbmEvent.model_validate(d) for d in documents if d.get("source") == ABM_SOURCE]
+    assert {"io.leadq.account.mqa", "io.leadq.account.persona_engaged"} <= {e.type for e in abm}
+    assert {e.subject for e in abm} <= {"acme.io", "globex.com"}
     assert sorted(e.type for e in events) == [
         "io.leadq.account.mqa",
         *["io.leadq.lead.mql"] * 4,

@@ -32,7 +32,10 @@ def test_routing_check_prints_the_version_or_every_problem(
 @pytest.mark.parametrize(
     ("only", "message"),
     [
-        ("bogus", "leadq worker: unknown part(s) bogus: choose from qualifier, router, alerts"),
+        (
+            "bogus",
+            "leadq worker: unknown part(s) bogus: choose from qualifier, router, alerts, abm",
+        ),
         ("router", "leadq worker: the router needs a routing file: set LEADQ_ROUTING_PATH"),
     ],
 )

@@ -1,0 +1,1 @@
+"""Redis state of the ABM signals consumer: per-account intent days and decision marks."""
