@@ -15,6 +15,7 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 
 import faust
@@ -23,6 +24,7 @@ from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
 from streams.kafka.topics import declare_topics
+from streams.logs import setup_logging
 from streams.settings import Settings
 
 
@@ -73,8 +75,13 @@ def run_worker(settings: Settings) -> int:
 
         # Measured ~20% more events/s than asyncio's own loop (docs/development.md).
         mode.loop.use("uvloop")
+    # Our handler instead of Faust's (colored text on stdout): LEADQ_LOG_FORMAT decides.
+    setup_logging(settings.log_level, settings.log_format, stream=sys.stdout)
     worker = Worker(
-        build_app(settings), loglevel=settings.log_level.upper(), redirect_stdouts=False
+        build_app(settings),
+        loglevel=settings.log_level.upper(),
+        redirect_stdouts=False,
+        override_logging=False,
     )
     try:
         worker.execute_from_commandline()

@@ -25,6 +25,11 @@ Environment variables (defaults in brackets):
   never staged (and an account never engaged) is dropped from Redis.
 - ``LEADQ_DATA_DIR`` [``.leadq``]: Faust's local data directory.
 - ``LEADQ_LOG_LEVEL`` [``info``], ``LEADQ_UVLOOP`` [true].
+- ``LEADQ_LOG_FORMAT`` [``text``]: ``json`` writes one JSON object per log line
+  (``streams.logs``).
+- ``LEADQ_API_TOKEN`` [unset]: when set, the worker's read API (``/leads``,
+  ``/accounts``) requires ``Authorization: Bearer <token>``; ``/health``, ``/ready`` and
+  ``/metrics`` stay open.
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 """
 
@@ -39,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["text", "json"]
 
 
 class TopicNames(BaseModel):
@@ -153,6 +159,10 @@ class Settings(BaseSettings):
     cold_lead_ttl_days: float = Field(default=180.0, gt=0)
     data_dir: Path = Path(".leadq")
     log_level: LogLevel = "info"
+    #: ``text`` for people at a terminal; ``json`` (one object per line) for collectors.
+    log_format: LogFormat = "text"
+    #: The bearer token the read API requires; unset = open (bind it to loopback then).
+    api_token: SecretStr | None = Field(default=None, repr=False)
     uvloop: bool = True
     ingest: IngestSettings = IngestSettings()
 
@@ -160,6 +170,12 @@ class Settings(BaseSettings):
     def _heartbeat_below_session(self) -> Settings:
         if self.broker_heartbeat_interval_s * 3 > self.broker_session_timeout_s:
             raise ValueError("broker_heartbeat_interval_s must be at most a third of the session")
+        return self
+
+    @model_validator(mode="after")
+    def _api_token_not_blank(self) -> Settings:
+        if self.api_token is not None and not self.api_token.get_secret_value().strip():
+            raise ValueError("api_token (LEADQ_API_TOKEN) is blank: unset it or set a token")
         return self
 
     def bootstrap_servers(self) -> list[str]:
