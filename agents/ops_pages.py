@@ -43,7 +43,9 @@ def register_ops_pages(app: faust.App, runtime: Runtime) -> None:
 
     async def metrics(self: View, request: Request) -> Response:
         await refresh_gauges(app, runtime)
-        return self.bytes(render(), content_type=CONTENT_TYPE)
+        # The full type (with version and charset) as a header: aiohttp refuses a
+        # charset inside ``content_type``.
+        return self.bytes(render(), headers={"Content-Type": CONTENT_TYPE})
 
     app.page("/health")(health)
     app.page("/ready")(ready)
