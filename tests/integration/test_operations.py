@@ -164,16 +164,14 @@ async def _ready(http: aiohttp.ClientSession) -> Any:
     return body if status == 200 else None
 
 
-async def _settled(http: aiohttp.ClientSession, before: Samples) -> Samples | None:
-    """The metrics once everything produced is committed (no lag left anywhere)."""
+async def _settled(http: aiohttp.ClientSession, before: Samples) -> Samples:
+    """The metrics once everything produced is committed (no lag left anywhere), else
+    nothing (falsy: ``wait_for`` polls again)."""
     after = await scrape(http)
     lag = [v for (name, _), v in after.items() if name == "leadq_consumer_lag"]
     done = lag and not any(lag) and value(after, "leadq_outbox_depth") == 0
-    return (
-        after
-        if done and moved(before, after, "leadq_dead_letters_total", reason="unreadable")
-        else None
-    )
+    dead_lettered = moved(before, after, "leadq_dead_letters_total", reason="unreadable")
+    return after if done and dead_lettered else {}
 
 
 async def test_ready_turns_503_while_redis_is_frozen_and_200_after(
