@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from typing import Any
 
 import faust
 
@@ -50,7 +51,12 @@ log = logging.getLogger("leadq.worker")
 
 
 class Worker(faust.Worker):
-    """Faust's worker, with a deadline on stopping (see the module docstring)."""
+    """Faust's worker, with a deadline on stopping (see the module docstring), and no
+    terminal spinner (its control characters would mangle log lines)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spinner = None
 
     def _schedule_shutdown(self, received: signal.Signals) -> None:
         if not self._signal_stop_time:
@@ -82,6 +88,8 @@ def run_worker(settings: Settings) -> int:
         loglevel=settings.log_level.upper(),
         redirect_stdouts=False,
         override_logging=False,
+        # Faust's start-up banner is not a log line: JSON output holds only log lines.
+        quiet=settings.log_format == "json",
     )
     try:
         worker.execute_from_commandline()
