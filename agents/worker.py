@@ -25,7 +25,7 @@ from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
 from streams.kafka.topics import declare_topics
-from streams.logs import setup_logging
+from streams.logs import WORKER_TEXT_FORMAT, setup_logging
 from streams.settings import Settings
 
 
@@ -82,7 +82,9 @@ def run_worker(settings: Settings) -> int:
         # Measured ~20% more events/s than asyncio's own loop (docs/development.md).
         mode.loop.use("uvloop")
     # Our handler instead of Faust's (colored text on stdout): LEADQ_LOG_FORMAT decides.
-    setup_logging(settings.log_level, settings.log_format, stream=sys.stdout)
+    setup_logging(
+        settings.log_level, settings.log_format, stream=sys.stdout, text_format=WORKER_TEXT_FORMAT
+    )
     worker = Worker(
         build_app(settings),
         loglevel=settings.log_level.upper(),
