@@ -25,7 +25,7 @@ from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
 from streams.kafka.topics import declare_topics
-from streams.logs import WORKER_TEXT_FORMAT, setup_logging
+from streams.logs import setup_logging
 from streams.settings import Settings
 
 
@@ -81,17 +81,17 @@ def run_worker(settings: Settings) -> int:
 
         # Measured ~20% more events/s than asyncio's own loop (docs/development.md).
         mode.loop.use("uvloop")
-    # Our handler instead of Faust's (colored text on stdout): LEADQ_LOG_FORMAT decides.
-    setup_logging(
-        settings.log_level, settings.log_format, stream=sys.stdout, text_format=WORKER_TEXT_FORMAT
-    )
+    # Text: Faust's own lines, unchanged (tools read them, e.g. its partition tables).
+    # JSON: leadq's handler instead, and no start-up banner (it is not a log line).
+    json_lines = settings.log_format == "json"
+    if json_lines:
+        setup_logging(settings.log_level, "json", stream=sys.stdout)
     worker = Worker(
         build_app(settings),
         loglevel=settings.log_level.upper(),
         redirect_stdouts=False,
-        override_logging=False,
-        # Faust's start-up banner is not a log line: JSON output holds only log lines.
-        quiet=settings.log_format == "json",
+        override_logging=not json_lines,
+        quiet=json_lines,
     )
     try:
         worker.execute_from_commandline()

@@ -3,8 +3,8 @@
 Contract of the JSON format: one object per line, with ``time`` (ISO 8601, UTC, ms),
 ``level``, ``logger`` and ``message``, plus every field a call passed in ``extra``
 (``topic``, ``partition``, ``offset``, ``lead``, ``reason``...) and ``exception`` (the
-formatted traceback) when there is one. The text format appends those fields as
-``key=value`` after the message.
+formatted traceback) when there is one. The text format (``leadq ingest``) appends those
+fields as ``key=value`` after the message; a worker's text lines are Faust's own.
 
 Personal data stays out of logs: leadq logs ids and reasons, never names, traits or
 payloads, and a lead id or reason that holds an email address is logged through
@@ -32,9 +32,6 @@ _STANDARD: Final = frozenset(
 )
 _EMAIL: Final = re.compile(r"[^\s@<>()\[\],;:\"'/]+@[^\s@<>()\[\],;:\"'/]+\.[A-Za-z]{2,}")
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-#: A worker's text lines, as Faust wrote them before leadq took over its logging (tools
-#: such as the benchmark's error count read them).
-WORKER_TEXT_FORMAT: Final = "[%(asctime)s] [%(process)s] [%(levelname)s] %(message)s"
 
 
 def _email_ref(match: re.Match[str]) -> str:
@@ -77,8 +74,8 @@ class JsonFormatter(logging.Formatter):
 class TextFormatter(logging.Formatter):
     """``time LEVEL logger: message key=value ...`` (fields from ``extra`` appended)."""
 
-    def __init__(self, fmt: str = TEXT_FORMAT) -> None:
-        super().__init__(fmt)
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -96,25 +93,21 @@ def _iso_utc(created: float) -> str:
     return f"{stamp}.{int((created - seconds) * 1000):03d}Z"
 
 
-def formatter(log_format: LogFormat, text_format: str = TEXT_FORMAT) -> logging.Formatter:
-    return JsonFormatter() if log_format == "json" else TextFormatter(text_format)
+def formatter(log_format: LogFormat) -> logging.Formatter:
+    return JsonFormatter() if log_format == "json" else TextFormatter()
 
 
-def log_handler(
-    log_format: LogFormat, stream: Any = None, text_format: str = TEXT_FORMAT
-) -> logging.Handler:
+def log_handler(log_format: LogFormat, stream: Any = None) -> logging.Handler:
     """A stream handler (stderr by default) writing ``log_format`` lines."""
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(formatter(log_format, text_format))
+    handler.setFormatter(formatter(log_format))
     return handler
 
 
-def setup_logging(
-    level: str, log_format: LogFormat, stream: Any = None, text_format: str = TEXT_FORMAT
-) -> None:
+def setup_logging(level: str, log_format: LogFormat, stream: Any = None) -> None:
     """Route every logger of the process to one handler of ``log_format`` lines on
-    ``stream`` (stderr by default); text lines in ``text_format``."""
+    ``stream`` (stderr by default)."""
     root = logging.getLogger()
     root.handlers.clear()
-    root.addHandler(log_handler(log_format, stream, text_format))
+    root.addHandler(log_handler(log_format, stream))
     root.setLevel(level.upper())

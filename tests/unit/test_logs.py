@@ -8,13 +8,11 @@ import io
 import json
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from bench.throughput import log_errors
-from streams.logs import WORKER_TEXT_FORMAT, log_handler, redact, safe_id
+from streams.logs import log_handler, redact, safe_id
 from streams.settings import Settings
 
 
@@ -104,16 +102,3 @@ def test_bad_log_format_or_blank_token_is_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings()
-
-
-def test_worker_text_lines_keep_the_shape_the_benchmark_reads(tmp_path: Path) -> None:
-    path = tmp_path / "worker.log"
-    logger = logging.getLogger("leadq.test.worker_text")
-    with path.open("w") as stream:
-        logger.handlers[:] = [log_handler("text", stream, WORKER_TEXT_FORMAT)]
-        logger.propagate = False
-        try:
-            raise KeyError("e:someone")
-        except KeyError:
-            logger.exception("qualifying failed on a batch of 411; isolating", extra={"n": 1})
-    assert log_errors(path) == {"qualifying failed on a batch of N → KeyError": 1}
