@@ -10,7 +10,10 @@ Personal data stays out of logs: leadq logs ids and reasons, never names, traits
 payloads, and a lead id or reason that holds an email address is logged through
 :func:`safe_id` / :func:`redact`, which replace each address by ``email:<hash>`` (the
 first 12 hex digits of its SHA-256): the same address gives the same hash, so lines of
-one person can still be found and joined, but the address is not in the log.
+one person can still be found and joined, but the address is not in the log. As a
+second line of defence the JSON format also redacts the message and the traceback of
+every line (a library's error message may quote an input); extra fields are written as
+given, so callers pass ids through :func:`safe_id` and reasons through :func:`redact`.
 """
 
 from __future__ import annotations
@@ -61,13 +64,13 @@ class JsonFormatter(logging.Formatter):
             "time": _iso_utc(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         line.update(_fields(record))
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = redact(self.formatException(record.exc_info))
         elif record.exc_text:
-            line["exception"] = record.exc_text
+            line["exception"] = redact(record.exc_text)
         return orjson.dumps(line, default=str).decode()
 
 

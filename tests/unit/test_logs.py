@@ -102,3 +102,18 @@ def test_bad_log_format_or_blank_token_is_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_json_lines_redact_addresses_in_the_message_and_the_traceback() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("leadq.test.json_redact")
+    logger.handlers[:] = [log_handler("json", stream)]
+    logger.propagate = False
+    try:
+        raise KeyError("e:ann@acme.com")
+    except KeyError:
+        logger.exception("failed on %s", "bob@acme.com")
+    line = json.loads(stream.getvalue())
+    assert line["message"] == f"failed on {_ref('bob@acme.com')}"
+    assert f"KeyError: 'e:{_ref('ann@acme.com')}'" in line["exception"]
+    assert "@" not in stream.getvalue()
