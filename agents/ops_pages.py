@@ -91,14 +91,14 @@ def _partitions(app: faust.App) -> str:
 
 async def refresh_gauges(app: faust.App, runtime: Runtime) -> None:
     """Set the gauges read at scrape time: consumer lag, outbox depth."""
-    consumer: Any = app.consumer
     CONSUMER_LAG.clear()
-    for tp in consumer.assignment():
-        highwater = consumer.highwater(tp)
-        if highwater is None:
-            continue  # nothing fetched from it yet
-        committed = consumer._committed_offset.get(tp) or 0
-        CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, highwater - committed))
+    try:
+        lags = _consumer_lags(app.consumer)
+    except Exception as error:  # e.g. the consumer is not started yet: no lag to show
+        log.debug("consumer lag not read: %r", error)
+        lags = {}
+    for (topic, partition), lag in lags.items():
+        CONSUMER_LAG.labels(topic, str(partition)).set(lag)
     try:
         buckets = owned_buckets(app, runtime)
         depth = await asyncio.wait_for(runtime.store.outbox_depth(buckets), PROBE_TIMEOUT_S)
@@ -106,3 +106,16 @@ async def refresh_gauges(app: faust.App, runtime: Runtime) -> None:
         log.debug("outbox depth not read: %r", error)
         return
     OUTBOX_DEPTH.set(depth)
+
+
+def _consumer_lags(consumer: Any) -> dict[tuple[str, int], int]:
+    """Per assigned partition: high watermark (from the last fetch) minus the committed
+    offset; partitions nothing was fetched from yet are left out."""
+    lags = {}
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        committed = consumer._committed_offset.get(tp) or 0
+        lags[(tp.topic, tp.partition)] = max(0, highwater - committed)
+    return lags

@@ -180,20 +180,42 @@ async def test_ready_turns_503_while_redis_is_frozen_and_200_after(
     cluster = private_cluster
     settings = isolated_settings(cluster.bootstrap, cluster.redis_url, tmp_path)
     cluster.create_topics(settings.topic_partitions())
+    web = settings.topics.web
+    start = recent_start()
+    waiting = [
+        (
+            web,
+            f"e:{n}".encode(),
+            _json(canonical("web", "Pricing", f"lag-{n}", start, email=f"p{n}@lag.io")),
+        )
+        for n in range(10)
+    ]
     async with running_app(build_app(settings)), aiohttp.ClientSession(_base(settings)) as http:
         await wait_for(lambda: _ready(http), "/ready answers 200 before the freeze")
         cluster.redis.pause()
         try:
             frozen = await _get(http, "/ready")
             alive = await _get(http, "/health")
-            metrics = await scrape(http)  # still answers, without Redis
+            # Events that need Redis to be routed wait: the inbound lag shows them.
+            await produce_records(settings.kafka_bootstrap, waiting)
+            metrics = await wait_for(lambda: _web_lag(http, web, len(waiting)), "lag shows")
         finally:
             cluster.redis.resume()
         back = await wait_for(lambda: _ready(http), "/ready answers 200 after the freeze")
+        drained = await wait_for(lambda: _web_lag(http, web, 0), "lag back to 0")
     assert frozen[0] == 503
     assert frozen[2]["status"] == "not_ready"
     assert "Redis did not answer PING" in frozen[2]["checks"]["redis"]
     assert frozen[2]["checks"]["broker"] == "ok"
     assert alive[0] == 200
-    assert "leadq_outbox_depth" in {name for name, _ in metrics}
+    assert "leadq_outbox_depth" in {name for name, _ in metrics}  # answered without Redis
     assert back["status"] == "ready"
+    assert drained  # the waiting events were applied and committed once Redis was back
+
+
+async def _web_lag(http: aiohttp.ClientSession, topic: str, wanted: int) -> Samples:
+    """The metrics once the summed consumer lag of ``topic`` is ``wanted``, else ``{}``."""
+    samples = await scrape(http)
+    lags = [v for (name, labels), v in samples.items()
+            if name == "leadq_consumer_lag" and dict(labels)["topic"] == topic]  # fmt: skip
+    return samples if lags and sum(lags) == wanted else {}
