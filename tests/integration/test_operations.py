@@ -9,7 +9,8 @@ Faust's own pages switched off, on a real worker with the real broker and Redis.
   applied, transitions per type (as many as the replay emits), batches timed, the
   event-to-transition latency observed, consumer lag and outbox depth exported.
 - ``/ready`` turns 503 naming Redis while Redis is frozen (SIGSTOP), and 200 again
-  once it is resumed.
+  once it is resumed; meanwhile ``/metrics`` still answers and its consumer lag shows
+  the events waiting for Redis, back to 0 once they are applied.
 """
 
 from __future__ import annotations
