@@ -35,6 +35,7 @@ from streams.alerts.sender import AlertDispatcher, RedisCall, Result
 from streams.kafka.dead_letter import dead_letter_headers
 from streams.kafka.group_consumer import Record
 from streams.kafka.outlet import Outlet
+from streams.metrics import ALERTS
 
 log = logging.getLogger("leadq.alerts")
 #: Dead-letter header naming what was redacted from the original record.
@@ -78,6 +79,8 @@ class Alerter:
         for (message, event, url), result in zip(pending, results, strict=True):
             counts[result.kind] += 1
             await self._settle(message, event, url, result)
+        for outcome, count in counts.items():
+            ALERTS.labels("slack_webhook", outcome).inc(count)
         return dict(counts)
 
     async def _parse(self, message: Record) -> AssignmentEvent | None:
@@ -85,7 +88,7 @@ class Alerter:
             return AssignmentEvent.model_validate_json(message.value or b"")
         except ValidationError as error:
             reason = f"not an assignment event: {error.errors()[0]['msg']}"
-            await dead_letter_safely(self.dead_letter, message, reason)
+            await dead_letter_safely(self.dead_letter, message, reason, "invalid_event")
             return None
 
     def _webhook(self, event: AssignmentEvent) -> str | None:

@@ -57,7 +57,7 @@ def register_alerts(app: faust.App, runtime: Runtime) -> None:
     async def poison(record: Record, error: Exception) -> None:
         # Unreachable in practice: ``run_safely`` already isolates a failing record.
         reason = f"alerting failed on this record: {type(error).__name__}: {error}"
-        await dead_letter_safely(dead_letter, record, reason)
+        await dead_letter_safely(dead_letter, record, reason, "internal_error")
 
     consumer = GroupConsumer(settings, "alerts", [settings.topics.assignments], alert, poison)
     app.task(consumer.run)

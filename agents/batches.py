@@ -27,6 +27,8 @@ from faust.types import Message
 from agents.runtime import WorkerStopping
 from streams.kafka.dead_letter import send_dead_letter
 from streams.kafka.outlet import Outlet
+from streams.logs import redact
+from streams.metrics import DEAD_LETTERS
 
 log = logging.getLogger("leadq.worker")
 #: A dead letter the broker refuses whole is sent again with its value cut to this size.
@@ -72,11 +74,17 @@ async def _one(message: Message, handle: Handler, dead_letter: Outlet, what: str
             message.offset,
         )
         reason = f"internal error while {what}: {type(error).__name__}: {error}"
-    await dead_letter_safely(dead_letter, message, reason)
+    await dead_letter_safely(dead_letter, message, reason, "internal_error")
 
 
-async def dead_letter_safely(dead_letter: Outlet, message: Message, reason: str) -> None:
+async def dead_letter_safely(
+    dead_letter: Outlet, message: Message, reason: str, category: str
+) -> None:
     """Dead-letter ``message`` and wait until the broker has it; never raises.
+
+    Counted under ``category`` (one of ``streams.metrics.DEAD_LETTER_REASONS``) and
+    logged at info with its source coordinates and the reason, email addresses
+    replaced by their hash (``streams.logs.redact``): no payload, no personal data.
 
     Retriable Kafka errors are retried; a record the broker refuses whole (too large)
     goes again with its value truncated (headers ``leadq.truncated``,
@@ -87,6 +95,7 @@ async def dead_letter_safely(dead_letter: Outlet, message: Message, reason: str)
             await _until_kafka_answers(
                 partial(send_dead_letter, dead_letter, message, reason, limit), "dead-lettering"
             )
+            _log_dead_letter(message, reason, category)
             return
         except Exception:
             log.exception("dead letter refused (value limit %s)", limit)
@@ -95,7 +104,28 @@ async def dead_letter_safely(dead_letter: Outlet, message: Message, reason: str)
         message.topic,
         message.partition,
         message.offset,
-        reason,
+        redact(reason),
+    )
+
+
+def _log_dead_letter(message: Message, reason: str, category: str) -> None:
+    DEAD_LETTERS.labels(category).inc()
+    safe_reason = redact(reason)
+    log.info(
+        "dead letter %s/%d@%d (%s): %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        category,
+        safe_reason,
+        extra={
+            "event": "dead_letter",
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+            "category": category,
+            "reason": safe_reason,
+        },
     )
 
 

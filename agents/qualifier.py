@@ -19,7 +19,7 @@ from faust.types import Message
 from pydantic import ValidationError
 
 from agents.batches import dead_letter_safely
-from agents.publish import publish
+from agents.publish import publish, record_outcome, record_published
 from agents.runtime import Runtime
 from leadq.bucket import Item
 from schemas.routed import decode_routed
@@ -34,18 +34,28 @@ async def qualify_batch(
 ) -> dict[str, int]:
     """Apply one batch and publish what it caused; returns status counts."""
     items: list[Item] = []
+    #: Each item's record timestamp: its inbound event's arrival (``agents.normalizer``).
+    stamps: list[float] = []
     rejected = 0
     for message in messages:
         try:
             routed = decode_routed(message.value or b"")
         except ValidationError as error:
             reason = f"not a routed signal: {error.errors()[0]['msg']}"
-            await dead_letter_safely(dead_letter, message, reason)
+            await dead_letter_safely(dead_letter, message, reason, "not_routed_signal")
             rejected += 1
             continue
         items.append(Item(routed, f"{message.topic}/{message.partition}", message.offset))
+        stamps.append(message.timestamp)
     qualifier, store = runtime.qualifier, runtime.store
     outcome = await runtime.until_redis_answers(lambda: qualifier.apply(items), "apply")
+    record_outcome(outcome)
     await publish(routing, outcome.emitted)
+    if outcome.emitted:
+        arrived = {
+            item.routed.signal.event_id: round(stamp * 1000)
+            for item, stamp in zip(items, stamps, strict=True)
+        }
+        record_published(outcome.emitted, arrived)
     await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
     return outcome.statuses | {"transitions": len(outcome.emitted), "rejected": rejected}

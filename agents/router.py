@@ -106,7 +106,9 @@ class Router:
                 try:
                     event = TransitionEvent.model_validate_json(record.value or b"")
                 except ValueError as error:
-                    await dead_letter_safely(dead_letter, record, f"not a transition: {error}")
+                    await dead_letter_safely(
+                        dead_letter, record, f"not a transition: {error}", "invalid_event"
+                    )
                     continue
                 pending += await self.route(event)
         finally:

@@ -93,7 +93,7 @@ def register_router(app: faust.App, runtime: Runtime) -> None:
 
     async def poison(record: Record, error: Exception) -> None:
         reason = f"router failed on this record: {type(error).__name__}: {error}"
-        await dead_letter_safely(dead_letter, record, reason)
+        await dead_letter_safely(dead_letter, record, reason, "internal_error")
 
     consumer = GroupConsumer(settings, "router", (names.routing, names.crm), handle, poison)
     app.leadq_router = router  # type: ignore[attr-defined]  # for tests and metrics

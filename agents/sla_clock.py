@@ -23,6 +23,7 @@ from leadq.routing.sla import SlaCase, SlaOutcome, ms, on_deadline
 from schemas.routing import Team
 from schemas.signal import Signal
 from streams.kafka.group_consumer import Record
+from streams.metrics import SLA_BREACHES
 from streams.routing.store import TeamWrite
 
 
@@ -131,6 +132,7 @@ class SlaClock:
         for data in outcome.events:
             if data.kind == "sla_breached":
                 counters.breached += 1
+                SLA_BREACHES.labels(data.team.id).inc()
             elif data.escalated:
                 counters.escalated += 1
             else:

@@ -20,10 +20,11 @@ import time
 import faust
 from aiokafka.partitioner import murmur2
 
-from agents.publish import publish
+from agents.publish import publish, record_outcome, record_published
 from agents.runtime import Runtime, WorkerStopping
 from schemas.routed import bucket_key
 from streams.kafka.outlet import Outlet
+from streams.metrics import TRANSITIONS_REPUBLISHED
 
 log = logging.getLogger("leadq.worker")
 
@@ -64,8 +65,10 @@ def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
         outcome = await runtime.until_redis_answers(
             lambda: qualifier.fire_due(now_ms(), buckets), "timer"
         )
+        record_outcome(outcome)
         if outcome.emitted:
             await publish(routing, outcome.emitted)
+            record_published(outcome.emitted)
             await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
 
     async def sweep_outbox() -> None:
@@ -82,6 +85,7 @@ def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
         if found:
             log.warning("re-publishing %d abandoned transition(s)", len(found))
             await publish(routing, found)
+            TRANSITIONS_REPUBLISHED.inc(len(found))
             await runtime.until_redis_answers(lambda: store.ack(found), "outbox ack")
 
     async def release_parked() -> None:
@@ -98,8 +102,10 @@ def register_timers(app: faust.App, runtime: Runtime, routing: Outlet) -> None:
         outcome = await runtime.until_redis_answers(
             lambda: qualifier.release_parked(buckets), "parked release"
         )
+        record_outcome(outcome)
         if outcome.emitted:
             await publish(routing, outcome.emitted)
+            record_published(outcome.emitted)
             await runtime.until_redis_answers(lambda: store.ack(outcome.emitted), "outbox ack")
 
     async def reload_rules() -> None:

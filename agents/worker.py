@@ -15,8 +15,10 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import faust
 
@@ -25,6 +27,7 @@ from agents.qualify_app import register_qualifier
 from agents.runtime import Runtime
 from streams.kafka.app import create_app
 from streams.kafka.topics import declare_topics
+from streams.logs import setup_logging
 from streams.settings import Settings
 
 
@@ -63,7 +66,12 @@ log = logging.getLogger("leadq.worker")
 
 
 class Worker(faust.Worker):
-    """Faust's worker, with a deadline on stopping (see the module docstring)."""
+    """Faust's worker, with a deadline on stopping (see the module docstring), and no
+    terminal spinner (its control characters would mangle log lines)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spinner = None
 
     def _schedule_shutdown(self, received: signal.Signals) -> None:
         if not self._signal_stop_time:
@@ -94,7 +102,18 @@ def run_app(app: faust.App, settings: Settings) -> int:
 
         # Measured ~20% more events/s than asyncio's own loop (docs/development.md).
         mode.loop.use("uvloop")
-    worker = Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
+    # Text: Faust's own lines, unchanged (tools read them, e.g. its partition tables).
+    # JSON: leadq's handler instead, and no start-up banner (it is not a log line).
+    json_lines = settings.log_format == "json"
+    if json_lines:
+        setup_logging(settings.log_level, "json", stream=sys.stdout)
+    worker = Worker(
+        app,
+        loglevel=settings.log_level.upper(),
+        redirect_stdouts=False,
+        override_logging=not json_lines,
+        quiet=json_lines,
+    )
     try:
         worker.execute_from_commandline()
     except SystemExit as exit_:

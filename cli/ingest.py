@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     """Serve until stopped; the exit code says whether it could start."""
     from gateway.server import GatewayStartError, serve
     from gateway.signatures import SendGridKeyError
+    from streams.logs import setup_logging
     from streams.settings import get_settings
 
     settings = get_settings()
@@ -41,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings.with_changes(
         ingest=ingest, **({"log_level": args.log_level} if args.log_level else {})
     )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(settings.log_level, settings.log_format)
     # aiokafka logs every refused connection while the broker is down; the gateway's
     # own 503 warnings say it once per request.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

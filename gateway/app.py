@@ -16,10 +16,21 @@ from aiohttp import web
 from gateway import health, openapi, posthog, segment, webhooks
 from gateway.context import CTX, Context
 from gateway.responses import HttpError
+from streams.metrics import GATEWAY_REQUESTS
 
 log = logging.getLogger("leadq.gateway")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CALLS = "|".join((*segment.CALLS, "batch"))
+
+
+@web.middleware
+async def counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every answer by route (its pattern, never the raw path) and status."""
+    response = await handler(request)
+    route = request.match_info.route.resource
+    name = route.canonical if route is not None else "unmatched"
+    GATEWAY_REQUESTS.labels(name, str(response.status)).inc()
+    return response
 
 
 @web.middleware
@@ -42,7 +53,7 @@ async def problems(request: web.Request, handler: Handler) -> web.StreamResponse
 
 def build_app(ctx: Context) -> web.Application:
     """The application serving ``ctx`` (routes listed in ``gateway.openapi``)."""
-    app = web.Application(middlewares=[problems])
+    app = web.Application(middlewares=[counted, problems])
     app[CTX] = ctx
     document = openapi.document()
 
@@ -57,5 +68,7 @@ def build_app(ctx: Context) -> web.Application:
     app.router.add_post("/webhooks/mailgun", webhooks.mailgun)
     app.router.add_post("/webhooks/postmark", webhooks.postmark)
     app.router.add_get("/health", health.health)
+    app.router.add_get("/ready", health.ready)
+    app.router.add_get("/metrics", health.metrics)
     app.router.add_get("/openapi.json", openapi_json)
     return app

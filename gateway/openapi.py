@@ -13,6 +13,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from gateway.responses import Accepted, ErrorBody, Health
+from schemas.ops import Readiness
 
 JsonDict = dict[str, Any]
 _REF = "#/components/schemas/{model}"
@@ -28,7 +29,8 @@ _ERRORS = {
 
 def _schemas() -> JsonDict:
     _, top = models_json_schema(
-        [(model, "serialization") for model in (Accepted, ErrorBody, Health)], ref_template=_REF
+        [(model, "serialization") for model in (Accepted, ErrorBody, Health, Readiness)],
+        ref_template=_REF,
     )
     schemas: JsonDict = top["$defs"]
     return schemas
@@ -104,6 +106,21 @@ def _paths() -> JsonDict:
             "summary": "whether the broker is reachable",
             "tags": ["operations"],
             "responses": {"200": _json(health, "reachable"), "503": _json(health, "unreachable")},
+        }
+    }
+    readiness = {"$ref": _REF.format(model="Readiness")}
+    paths["/ready"] = {
+        "get": {
+            "summary": "whether this replica can deliver (the broker answers)",
+            "tags": ["operations"],
+            "responses": {"200": _json(readiness, "ready"), "503": _json(readiness, "not ready")},
+        }
+    }
+    paths["/metrics"] = {
+        "get": {
+            "summary": "Prometheus metrics (text format)",
+            "tags": ["operations"],
+            "responses": {"200": {"description": "Prometheus text exposition format"}},
         }
     }
     paths["/openapi.json"] = {

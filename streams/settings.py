@@ -33,6 +33,11 @@ Environment variables (defaults in brackets):
 - ``LEADQ_ALERTS__*``: SDR alerts to Slack-compatible webhooks, see :class:`AlertsSettings`.
 - ``LEADQ_STARTUP_TIMEOUT_S`` [30]: how long ``leadq worker`` waits for Kafka and Redis
   to answer at start before it exits with a one-line error.
+- ``LEADQ_LOG_FORMAT`` [``text``]: ``json`` writes one JSON object per log line
+  (``streams.logs``).
+- ``LEADQ_API_TOKEN`` [unset]: when set, the worker's read API (``/leads``,
+  ``/accounts``) requires ``Authorization: Bearer <token>``; ``/health``, ``/ready`` and
+  ``/metrics`` stay open.
 - ``LEADQ_INGEST__*``: the HTTP ingest gateway (``leadq ingest``), see :class:`IngestSettings`.
 - ``LEADQ_ROUTING_PATH`` [unset]: the routing file; unset, the worker runs no router.
 - ``LEADQ_ROUTING__*``: the router's timings and retention, see :class:`RoutingSettings`.
@@ -53,6 +58,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.examples import example_rules_path
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["text", "json"]
 
 
 class TopicNames(BaseModel):
@@ -309,6 +315,10 @@ class Settings(BaseSettings):
     cold_lead_ttl_days: float = Field(default=180.0, gt=0)
     data_dir: Path = Path(".leadq")
     log_level: LogLevel = "info"
+    #: ``text`` for people at a terminal; ``json`` (one object per line) for collectors.
+    log_format: LogFormat = "text"
+    #: The bearer token the read API requires; unset = open (bind it to loopback then).
+    api_token: SecretStr | None = Field(default=None, repr=False)
     uvloop: bool = True
     alerts: AlertsSettings = AlertsSettings()
     #: How long ``leadq worker`` waits at start for Kafka and Redis (then exits 1 with
@@ -324,6 +334,12 @@ class Settings(BaseSettings):
     def _heartbeat_below_session(self) -> Settings:
         if self.broker_heartbeat_interval_s * 3 > self.broker_session_timeout_s:
             raise ValueError("broker_heartbeat_interval_s must be at most a third of the session")
+        return self
+
+    @model_validator(mode="after")
+    def _api_token_not_blank(self) -> Settings:
+        if self.api_token is not None and not self.api_token.get_secret_value().strip():
+            raise ValueError("api_token (LEADQ_API_TOKEN) is blank: unset it or set a token")
         return self
 
     def bootstrap_servers(self) -> list[str]:

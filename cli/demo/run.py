@@ -43,7 +43,7 @@ from cli.demo.abm import show_abm_signals
 from cli.demo.assignments import show_assignments, with_routing
 from cli.demo.render import Console
 from cli.demo.scenario import Document, Expected, expect, load_scenario, plan_waves
-from cli.demo.waves import api_base, get_json, send_in_waves
+from cli.demo.waves import api_base, api_token, get_json, send_in_waves
 from cli.demo.webhook_alerts import AlertInbox, show_alerts, with_alert_inbox
 from gateway.server import running_gateway
 from leadq.compiled import compile_rules
@@ -284,11 +284,11 @@ async def show_views(settings: Settings, expected: Expected, console: Console) -
     base = api_base(settings)
     lead_id, account_id = featured(expected)
     if lead_id:
-        raw = await get_json(f"{base}/leads/{quote(lead_id, safe=':@')}")
+        raw = await get_json(f"{base}/leads/{quote(lead_id, safe=':@')}", api_token(settings))
         console.say(render.lead_view(LeadView.model_validate_json(raw)))
         console.say(raw.decode() if console.show_json else "")
     if account_id:
-        raw = await get_json(f"{base}/accounts/{quote(account_id, safe=':@')}")
+        raw = await get_json(f"{base}/accounts/{quote(account_id, safe=':@')}", api_token(settings))
         console.say(render.account_view(AccountView.model_validate_json(raw)))
         console.say(raw.decode() if console.show_json else "")
 

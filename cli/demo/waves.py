@@ -111,16 +111,17 @@ async def until_applied(
         newest[key] = max(newest.get(key, 0), signal.occurred_ms)
     for key, at_ms in newest.items():
         url = f"{api_base(settings)}/leads/{quote(key, safe=':@')}"
-        view = await poll(functools.partial(_applied, url, at_ms), worker, give_up)
+        check = functools.partial(_applied, url, at_ms, api_token(settings))
+        view = await poll(check, worker, give_up)
         console.say(
             f"{stamp(console.elapsed())} the worker applied them: GET /leads/{key} → "
             f"stage {view.stage}, intent {view.intent_score:.1f}"
         )
 
 
-async def _applied(url: str, at_ms: int) -> LeadView | None:
+async def _applied(url: str, at_ms: int, token: str | None) -> LeadView | None:
     try:
-        view = LeadView.model_validate_json(await get_json(url))
+        view = LeadView.model_validate_json(await get_json(url, token))
     except OSError:  # not there yet (404), or the web server is not up yet
         return None
     seen = view.last_event_at
@@ -165,11 +166,19 @@ def api_base(settings: Settings) -> str:
     return f"http://{settings.web_host}:{settings.web_port}"
 
 
-async def get_json(url: str) -> bytes:
-    """The body of a GET on ``url`` (``OSError`` — URLError/HTTPError — if it fails)."""
+def api_token(settings: Settings) -> str | None:
+    """The read API's bearer token (``LEADQ_API_TOKEN``), if one is set."""
+    return settings.api_token.get_secret_value() if settings.api_token else None
+
+
+async def get_json(url: str, token: str | None = None) -> bytes:
+    """The body of a GET on ``url`` (``OSError`` — URLError/HTTPError — if it fails),
+    with ``Authorization: Bearer <token>`` when a token is given."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def fetch() -> bytes:
-        with urllib.request.urlopen(url, timeout=5.0) as response:
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=5.0) as response:
             body: bytes = response.read()
             return body
 

@@ -56,8 +56,23 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.web_host,
         web_bind=settings.web_host,
         web_port=settings.web_port,
+        # Faust's own pages (/router/, /table/, /graph/, statistics) expose internals
+        # and its "/" answers OK whatever is down; leadq serves /health and /ready.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         datadir=str(settings.data_dir / "{conf.name}-data"),
         autodiscover=False,
     )
     setattr(app, transport.FETCH_WAIT_KEY, settings.consumer_fetch_max_wait_ms)
+    _without_faust_pages(app)
     return app
+
+
+def _without_faust_pages(app: faust.App) -> None:
+    """No built-in Faust blueprint at all: the flags above cover those Faust lets be
+    switched off; its production index ("/") has no flag, so the list is emptied (only
+    pages leadq registers itself are served)."""
+    app.web.blueprints._enabled.clear()

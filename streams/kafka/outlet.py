@@ -39,26 +39,32 @@ class Outlet:
         producer: AIOKafkaProducer = self.app.producer._ensure_producer()  # type: ignore[attr-defined]
         return producer
 
-    async def send_all(self, records: Iterable[OutRecord]) -> None:
-        """Send ``records`` (in order per partition) and wait until all are confirmed."""
+    async def send_all(
+        self, records: Iterable[OutRecord], timestamps_ms: Sequence[int | None] | None = None
+    ) -> None:
+        """Send ``records`` (in order per partition) and wait until all are confirmed.
+
+        ``timestamps_ms``, if given, holds each record's Kafka timestamp (None: now)."""
         producer = self._producer()
         topic = self.topic
         partitions = sorted(await producer.partitions_for(topic))
         partitioner: Any = producer._partitioner
         batches: dict[int, Any] = {}
         pending: list[asyncio.Future[Any]] = []
-        for key, value, headers in records:
+        for index, (key, value, headers) in enumerate(records):
+            timestamp = timestamps_ms[index] if timestamps_ms is not None else None
             partition = partitioner(key, partitions, partitions)
             batch = batches.get(partition)
             if batch is None:
                 batch = batches[partition] = producer.create_batch()
             header_list = list(headers) if headers else []
-            if batch.append(key=key, value=value, timestamp=None, headers=header_list) is None:
+            appended = batch.append(key=key, value=value, timestamp=timestamp, headers=header_list)
+            if appended is None:
                 # Full: send it (records keep their order) and start the next one; a
                 # fresh batch always takes one record, whatever its size.
                 pending.append(await producer.send_batch(batch, topic, partition=partition))
                 batch = batches[partition] = producer.create_batch()
-                batch.append(key=key, value=value, timestamp=None, headers=header_list)
+                batch.append(key=key, value=value, timestamp=timestamp, headers=header_list)
         for partition, batch in batches.items():
             pending.append(await producer.send_batch(batch, topic, partition=partition))
         if pending:

@@ -205,6 +205,11 @@ class RedisStore:
                 [("XDEL", self.keys.outbox(item.bucket), item.entry_id) for item in emitted]
             )
 
+    async def outbox_depth(self, buckets: Collection[int]) -> int:
+        """Entries in the outboxes of ``buckets`` (written, not yet acknowledged)."""
+        replies = await self._run([("XLEN", self.keys.outbox(n)) for n in buckets])
+        return sum(int(reply) for reply in replies)
+
     async def unacked(self, older_than_ms: int) -> list[Emitted]:
         """Outbox entries written before ``older_than_ms`` (Redis time), never acked."""
         numbers = list(self.keys.all_buckets())

@@ -30,9 +30,12 @@ def is_assignment(document: dict[str, object]) -> bool:
     return document.get("source") == ASSIGNMENT_SOURCE
 
 
-def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api() -> None:
+@pytest.mark.parametrize("api_token", [None, "demo-token-1234"])
+def test_the_demo_shows_mql_sql_mqa_a_dead_letter_and_the_read_api(api_token: str | None) -> None:
     # Its own embedded cluster, even when the suite runs against external servers.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEADQ_")}
+    if api_token is not None:  # the demo's worker then requires it, and the demo sends it
+        env["LEADQ_API_TOKEN"] = api_token
     done = subprocess.run(
         [sys.executable, "-m", "cli", "demo", "--json"],
         cwd=REPO,

@@ -9,6 +9,8 @@ not depend on how the stream interleaves people), and every transition the repla
 - The broker frozen for 10 s: fetches, commits and produces time out and are retried.
 - SIGTERM or Ctrl-C (SIGINT) while a batch waits on a frozen Redis: the worker exits
   within 15 s without acknowledging the batch; a new worker applies it once.
+- SIGTERM while the broker is frozen: the clean stop cannot commit, the watchdog ends
+  the worker by its 12 s deadline (exit 1); a new worker ends like the replay.
 """
 
 from __future__ import annotations
@@ -137,6 +139,42 @@ async def test_a_worker_stops_within_15_s_while_redis_is_frozen_and_loses_nothin
         first.kill()
     assert stopped_after <= STOP_WITHIN_S, first.log_tail(40)
     assert exit_code == 0, first.log_tail(40)  # a clean stop, not the watchdog's
+    await produce_records(settings.kafka_bootstrap, records[160:])
+    second = worker_process(settings, tmp_path, "worker (after the stop)")
+    second.start()
+    try:
+        await _ends_like_the_replay(settings, messages, deadline_s=90)
+    finally:
+        assert second.stop(WORKER_STOP_TIMEOUT_S) == 0, second.log_tail(40)
+
+
+async def test_a_worker_stops_within_15_s_while_the_broker_is_frozen_and_loses_nothing(
+    persistent_private_cluster: DevCluster, tmp_path: Path
+) -> None:
+    """The broker frozen (SIGSTOP) mid-stream: commits and fetches hang, so the clean
+    stop cannot finish and the watchdog ends the process by its deadline; nothing was
+    committed that was not applied, so a new worker ends like the replay."""
+    cluster = persistent_private_cluster
+    settings, messages, records = _setup(cluster, tmp_path)
+    first = worker_process(settings, tmp_path, "worker (told to stop, broker frozen)")
+    first.start()
+    try:
+        await produce_records(settings.kafka_bootstrap, records[:160])
+        routing = [settings.topics.routing]
+        await read_until(
+            settings.kafka_bootstrap, routing, lambda rs: len(rs) >= 1, 60, first.running
+        )
+        cluster.broker.pause()
+        await asyncio.sleep(2)
+        asked = time.monotonic()
+        first.signal(signal.SIGTERM)
+        exit_code = await asyncio.to_thread(first.wait, STOP_WITHIN_S + 5)
+        stopped_after = time.monotonic() - asked
+    finally:
+        cluster.broker.resume()
+        first.kill()
+    assert stopped_after <= STOP_WITHIN_S, first.log_tail(40)
+    assert exit_code is not None, first.log_tail(40)
     await produce_records(settings.kafka_bootstrap, records[160:])
     second = worker_process(settings, tmp_path, "worker (after the stop)")
     second.start()

@@ -29,6 +29,7 @@ ENDPOINTS = {
     *(f"/v1/{call}" for call in ("track", "page", "screen", "identify", "group", "alias", "batch")),
     "/batch/", "/capture/", "/e/", "/i/v0/e/",
     "/webhooks/sendgrid", "/webhooks/mailgun", "/webhooks/postmark", "/health", "/openapi.json",
+    "/ready", "/metrics",
 }  # fmt: skip
 
 

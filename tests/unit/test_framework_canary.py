@@ -45,6 +45,7 @@ CONSUMER_ATTRIBUTES = [
     "suspend_flow",
     "consumer_stopped_errors",
     "_stopped",  # a mode Service's stop event (the fetcher's, in streams/kafka/transport.py)
+    "_committed_offset",  # consumer lag on /metrics (agents/ops_pages.py)
 ]
 
 
@@ -77,6 +78,8 @@ async def test_a_built_consumer_and_producer_have_what_the_lanes_use() -> None:
         missing.append("AIOKafkaProducer._partitioner (streams/kafka/outlet.py)")
     if not hasattr(app.producer, "_ensure_producer"):
         missing.append("faust Producer._ensure_producer (streams/kafka/outlet.py)")
+    if not hasattr(app.web.blueprints, "_enabled"):
+        missing.append("faust BlueprintManager._enabled (streams/kafka/app.py)")
     assert not missing, f"{_versions()} lack internals leadq's lanes rely on: {missing}"
 
 
