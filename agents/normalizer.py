@@ -16,6 +16,7 @@ qualifier de-duplicates by event id).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from faust.types import Message
 
@@ -25,6 +26,14 @@ from leadq.adapters import normalize_bytes
 from schemas.routed import encode_routed
 from schemas.signal import Channel, Signal
 from streams.kafka.outlet import Outlet
+
+
+def record_time(message: Message) -> datetime | None:
+    """The Kafka record's timestamp (create or log-append time), the event time of an
+    item that carries none (a Segment message without any timestamp)."""
+    if not message.timestamp or message.timestamp <= 0:
+        return None
+    return datetime.fromtimestamp(message.timestamp, UTC)
 
 
 def channels_by_topic(runtime: Runtime) -> dict[str, Channel]:
@@ -43,7 +52,11 @@ async def normalize_batch(
     signals: list[Signal] = []
     rejected = 0
     for message in messages:
-        result = normalize_bytes(message.value or b"", channel=channels.get(message.topic))
+        result = normalize_bytes(
+            message.value or b"",
+            channel=channels.get(message.topic),
+            received_at=record_time(message),
+        )
         signals += result.signals
         if result.rejects:  # one dead letter per message, naming every bad item in it
             rejected += 1

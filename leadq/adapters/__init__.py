@@ -10,7 +10,9 @@ rejects; ``normalize_bytes(raw, fmt, channel)`` does the same from raw bytes. Co
   Batch-level rules (link-scanner click bursts) look within one document only;
 - ``channel`` is what the caller knows of the item's channel (the topic it came from):
   it picks web or product for Segment/RudderStack messages, and an item that cannot
-  belong to it (a SendGrid event on the web topic) is rejected.
+  belong to it (a SendGrid event on the web topic) is rejected;
+- ``received_at`` is when the document arrived (the Kafka record's timestamp in the
+  stream): the event time of an item whose format allows it to carry none.
 
 Adapters, detectors and pydantic validators are built once at import, so the
 per-message path only does the work of the message itself.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final, get_args
 
 import orjson
@@ -53,15 +56,27 @@ __all__ = [
 #: Largest raw document ``normalize_bytes`` parses by default (1 MiB).
 DEFAULT_MAX_BYTES: Final = 1024 * 1024
 
-Converter = Callable[[object, Channel | None], Signal]
+#: ``(item, channel, received_at) -> Signal``; raises on an item it cannot convert.
+Converter = Callable[[object, Channel | None, datetime | None], Signal]
+_Untimed = Callable[[object, Channel | None], Signal]
+
+
+def _untimed(convert: _Untimed) -> Converter:
+    """A converter for a format whose items always carry their own time."""
+
+    def converter(item: object, channel: Channel | None, received_at: datetime | None) -> Signal:
+        return convert(item, channel)
+
+    return converter
+
 
 _CONVERTERS: Final[dict[str, Converter]] = {
-    "leadq": leadq.to_signal,
+    "leadq": _untimed(leadq.to_signal),
     "segment": segment.to_signal,
     "rudderstack": rudderstack.to_signal,
-    "sendgrid": sendgrid.to_signal,
-    "mailgun": mailgun.to_signal,
-    "postmark": postmark.to_signal,
+    "sendgrid": _untimed(sendgrid.to_signal),
+    "mailgun": _untimed(mailgun.to_signal),
+    "postmark": _untimed(postmark.to_signal),
 }
 _CHANNELS: Final = frozenset(get_args(Channel))
 _SPEC_FORMATS: Final = frozenset({"auto", "segment", "rudderstack"})
@@ -90,14 +105,18 @@ class NormalizeResult:
 
 
 def normalize(
-    document: object, fmt: str = "auto", channel: Channel | None = None
+    document: object,
+    fmt: str = "auto",
+    channel: Channel | None = None,
+    *,
+    received_at: datetime | None = None,
 ) -> NormalizeResult:
     """Convert one parsed JSON document; see the module docstring for the contract.
 
     Raises ``ValueError`` only for an ``fmt`` not in ``FORMATS`` or an unknown ``channel``.
     """
     _check_arguments(fmt, channel)
-    return _normalize(document, fmt, channel)
+    return _normalize(document, fmt, channel, received_at)
 
 
 def normalize_bytes(
@@ -106,6 +125,7 @@ def normalize_bytes(
     channel: Channel | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    received_at: datetime | None = None,
 ) -> NormalizeResult:
     """Parse ``raw`` as one JSON document and ``normalize`` it; never raises on bad input.
 
@@ -117,15 +137,17 @@ def normalize_bytes(
         document = _load(raw, max_bytes)
     except AdapterError as error:
         return NormalizeResult(rejects=[Reject(None, str(error), raw)])
-    return _normalize(document, fmt, channel)
+    return _normalize(document, fmt, channel, received_at)
 
 
-def _normalize(document: object, fmt: str, channel: Channel | None) -> NormalizeResult:
+def _normalize(
+    document: object, fmt: str, channel: Channel | None, received_at: datetime | None
+) -> NormalizeResult:
     """``normalize`` once its arguments are checked."""
     envelope = fmt in _SPEC_FORMATS and is_batch_envelope(document)
     if not envelope and not isinstance(document, list):
         # One object, the usual Kafka message: no batch to split or scan for bursts.
-        return _normalize_item(document, fmt, channel)
+        return _normalize_item(document, fmt, channel, received_at)
     try:
         items, originals = _split(document, envelope)
     except AdapterError as error:
@@ -137,7 +159,7 @@ def _normalize(document: object, fmt: str, channel: Channel | None) -> Normalize
         if converter is None:
             rejects.append(Reject(index, unknown_format_reason(item), originals[index]))
             continue
-        outcome = _convert(converter, item, channel)
+        outcome = _convert(converter, item, channel, received_at)
         if isinstance(outcome, Signal):
             signals.append(outcome)
         else:
@@ -145,12 +167,14 @@ def _normalize(document: object, fmt: str, channel: Channel | None) -> Normalize
     return NormalizeResult(mark_scanner_bursts(signals), rejects)
 
 
-def _normalize_item(item: object, fmt: str, channel: Channel | None) -> NormalizeResult:
+def _normalize_item(
+    item: object, fmt: str, channel: Channel | None, received_at: datetime | None
+) -> NormalizeResult:
     """A single-object document: what ``_normalize`` gives for it, on a shorter path."""
     converter = _converter(fmt, item, False)
     if converter is None:
         return NormalizeResult([], [Reject(0, unknown_format_reason(item), item)])
-    outcome = _convert(converter, item, channel)
+    outcome = _convert(converter, item, channel, received_at)
     if isinstance(outcome, Signal):
         return NormalizeResult([outcome], [])
     return NormalizeResult([], [Reject(0, outcome, item)])
@@ -185,10 +209,12 @@ def _converter(fmt: str, item: object, from_envelope: bool) -> Converter | None:
     return _CONVERTERS[detected] if detected is not None else None
 
 
-def _convert(converter: Converter, item: object, channel: Channel | None) -> Signal | str:
+def _convert(
+    converter: Converter, item: object, channel: Channel | None, received_at: datetime | None
+) -> Signal | str:
     """The item's signal, or the reason it has none."""
     try:
-        return converter(item, channel)
+        return converter(item, channel, received_at)
     except AdapterError as error:
         return str(error)
     except ValidationError as error:

@@ -204,7 +204,7 @@ def test_validation_errors_become_reasons_with_field_paths() -> None:
 
 
 def test_an_adapter_bug_becomes_a_reject_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(item: object, channel: object) -> object:
+    def broken(item: object, channel: object, received_at: object) -> object:
         raise RuntimeError("boom")
 
     monkeypatch.setitem(adapters._CONVERTERS, "postmark", broken)

@@ -108,9 +108,15 @@ def test_alias_links_the_previous_id_and_naive_times_are_utc() -> None:
     ("kept", "expected"),
     [
         (("timestamp", "originalTimestamp", "sentAt", "receivedAt"), "2024-05-06T10:00:01+00:00"),
-        (("originalTimestamp", "sentAt", "receivedAt"), "2024-05-06T10:00:02+00:00"),
-        (("sentAt", "receivedAt"), "2024-05-06T10:00:03+00:00"),
+        # Segment's clock-skew correction: receivedAt - (sentAt - originalTimestamp).
+        (("originalTimestamp", "sentAt", "receivedAt"), "2024-05-06T10:00:03+00:00"),
+        # sentAt corrected the same way is receivedAt itself.
+        (("sentAt", "receivedAt"), "2024-05-06T10:00:04+00:00"),
         (("receivedAt",), "2024-05-06T10:00:04+00:00"),
+        # Without both sentAt and receivedAt there is no skew to correct.
+        (("originalTimestamp", "sentAt"), "2024-05-06T10:00:02+00:00"),
+        (("originalTimestamp", "receivedAt"), "2024-05-06T10:00:02+00:00"),
+        (("sentAt",), "2024-05-06T10:00:03+00:00"),
     ],
 )
 def test_event_time_falls_back_in_spec_order(kept: tuple[str, ...], expected: str) -> None:
@@ -191,7 +197,6 @@ _BASE = {"type": "track", "event": "x", "userId": "u", "messageId": "m", "timest
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"messageId": None}, "messageId: required but missing or empty"),
         ({"event": ""}, "event: required but missing or empty"),
         ({"type": "group"}, "groupId: required but missing or empty"),
         ({"type": "alias"}, "previousId: required but missing or empty"),
