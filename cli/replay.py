@@ -17,6 +17,7 @@ from typing import Any
 
 from cli.inputs import iter_documents
 from leadq.adapters import normalize_bytes
+from leadq.adapters import FORMATS as ADAPTER_FORMATS
 from leadq.compiled import compile_rules
 from leadq.replay import replay
 from leadq.summary import render_summary
@@ -24,7 +25,8 @@ from schemas.rules import RulesError, load_rules
 from schemas.signal import Signal
 from schemas.transition import to_cloudevent
 
-FORMATS = ("auto", "leadq", "segment", "rudderstack", "sendgrid", "mailgun", "postmark")
+#: Every input format the adapters accept (``auto`` detects per item).
+FORMATS = ADAPTER_FORMATS
 
 
 def register(subparsers: Any) -> None:

@@ -6,7 +6,8 @@ rejects; ``normalize_bytes(raw, fmt, channel)`` does the same from raw bytes. Co
 - pure and total: bad input never raises, it becomes a ``Reject`` with a human reason
   naming the field (an unknown ``fmt`` or ``channel`` is a programming error and does);
 - one bad item in a batch rejects that item only; signals keep the input order;
-- a document is one delivery: an array, a ``{"batch": [...]}`` envelope or one object.
+- a document is one delivery: an array, an envelope (Segment's or PostHog's
+  ``{"batch": [...]}``, Amplitude's ``{"api_key", "events": [...]}``) or one object.
   Batch-level rules (link-scanner click bursts) look within one document only;
 - ``channel`` is what the caller knows of the item's channel (the topic it came from):
   it picks web or product for Segment/RudderStack messages, and an item that cannot
@@ -23,13 +24,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, get_args
+from typing import Final, Literal, get_args
 
 import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from leadq.adapters import leadq, mailgun, postmark, rudderstack, segment, sendgrid
+from leadq.adapters import (
+    amplitude,
+    leadq,
+    mailgun,
+    mixpanel,
+    posthog,
+    postmark,
+    rudderstack,
+    segment,
+    sendgrid,
+)
 from leadq.adapters._common import AdapterError
 from leadq.adapters.bots import mark_scanner_bursts
 from leadq.adapters.detect import (
@@ -77,9 +88,19 @@ _CONVERTERS: Final[dict[str, Converter]] = {
     "sendgrid": _untimed(sendgrid.to_signal),
     "mailgun": _untimed(mailgun.to_signal),
     "postmark": _untimed(postmark.to_signal),
+    "posthog": posthog.to_signal,
+    "amplitude": amplitude.to_signal,
+    "mixpanel": mixpanel.to_signal,
 }
 _CHANNELS: Final = frozenset(get_args(Channel))
 _SPEC_FORMATS: Final = frozenset({"auto", "segment", "rudderstack"})
+#: What kind of envelope a document is (None: an array or a single item).
+Envelope = Literal["spec", "posthog", "amplitude"]
+_ENVELOPE_CONVERTERS: Final[dict[str, Converter]] = {
+    "spec": rudderstack.spec_to_signal,
+    "posthog": posthog.to_signal,
+    "amplitude": amplitude.to_signal,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +165,8 @@ def _normalize(
     document: object, fmt: str, channel: Channel | None, received_at: datetime | None
 ) -> NormalizeResult:
     """``normalize`` once its arguments are checked."""
-    envelope = fmt in _SPEC_FORMATS and is_batch_envelope(document)
-    if not envelope and not isinstance(document, list):
+    envelope = _envelope(document, fmt)
+    if envelope is None and not isinstance(document, list):
         # One object, the usual Kafka message: no batch to split or scan for bursts.
         return _normalize_item(document, fmt, channel, received_at)
     try:
@@ -171,7 +192,7 @@ def _normalize_item(
     item: object, fmt: str, channel: Channel | None, received_at: datetime | None
 ) -> NormalizeResult:
     """A single-object document: what ``_normalize`` gives for it, on a shorter path."""
-    converter = _converter(fmt, item, False)
+    converter = _converter(fmt, item, None)
     if converter is None:
         return NormalizeResult([], [Reject(0, unknown_format_reason(item), item)])
     outcome = _convert(converter, item, channel, received_at)
@@ -187,24 +208,43 @@ def _check_arguments(fmt: str, channel: Channel | None) -> None:
         raise ValueError(f"unknown channel {channel!r}: expected one of {sorted(_CHANNELS)}")
 
 
-def _split(document: object, envelope: bool) -> tuple[list[object], list[object]]:
+def _envelope(document: object, fmt: str) -> Envelope | None:
+    """Which envelope ``document`` is, as ``fmt`` allows (see ``detect``'s docstring)."""
+    if not isinstance(document, dict):
+        return None
+    if fmt in ("auto", "amplitude") and amplitude.is_envelope(document):
+        return "amplitude"
+    if not is_batch_envelope(document):
+        return None
+    if fmt == "posthog" or (fmt == "auto" and posthog.is_envelope(document)):
+        return "posthog"
+    return "spec" if fmt in _SPEC_FORMATS else None
+
+
+def _split(document: object, envelope: Envelope | None) -> tuple[list[object], list[object]]:
     """The items to convert, and the items as they arrived (for rejects).
 
     They differ only inside a batch envelope, whose shared fields are merged in.
     """
-    if envelope:
+    if envelope == "spec":
         return segment.unbatch(document), segment.batch_of(document)
+    if envelope == "posthog":
+        items = posthog.unbatch(document)
+        return items, segment.batch_of(document)
+    if envelope == "amplitude":
+        events = amplitude.events_of(document)
+        return events, events
     items = list(document) if isinstance(document, list) else [document]
     return items, items
 
 
-def _converter(fmt: str, item: object, from_envelope: bool) -> Converter | None:
+def _converter(fmt: str, item: object, envelope: Envelope | None) -> Converter | None:
     if fmt != "auto":
         return _CONVERTERS[fmt]
-    if from_envelope:
-        # Inside an envelope every item is a spec message: report its own problems
-        # (a missing type...) rather than "unknown format".
-        return rudderstack.spec_to_signal
+    if envelope is not None:
+        # Inside an envelope every item is in the envelope's format: report its own
+        # problems (a missing type...) rather than "unknown format".
+        return _ENVELOPE_CONVERTERS[envelope]
     detected: Format | None = detect(item)
     return _CONVERTERS[detected] if detected is not None else None
 

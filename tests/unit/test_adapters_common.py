@@ -89,7 +89,8 @@ def test_detection_rules(item: object, expected: str | None) -> None:
 
 def test_formats_list_every_accepted_value() -> None:
     assert FORMATS == (
-        "auto", "segment", "rudderstack", "sendgrid", "mailgun", "postmark", "leadq",
+        "auto", "segment", "rudderstack", "sendgrid", "mailgun", "postmark", "posthog",
+        "amplitude", "mixpanel", "leadq",
     )  # fmt: skip
 
 

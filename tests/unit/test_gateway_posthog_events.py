@@ -106,7 +106,10 @@ def test_times_and_ids_when_missing() -> None:
         ([1, 2], "expected a PostHog event object"),
         ({"distinct_id": "u"}, "event: required"),
         ({"event": "x"}, "distinct_id: required"),
-        ({"event": "x", "distinct_id": "u", "properties": []}, "properties: expected a JSON object"),
+        (
+            {"event": "x", "distinct_id": "u", "properties": []},
+            "properties: expected a JSON object",
+        ),
         ({"event": "x", "distinct_id": "u", "timestamp": "yesterday"}, "timestamp: not an ISO"),
     ],
 )
