@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from cli.inputs import iter_documents
-from leadq.adapters import normalize_bytes
 from leadq.adapters import FORMATS as ADAPTER_FORMATS
+from leadq.adapters import normalize_bytes
 from leadq.compiled import compile_rules
 from leadq.replay import replay
 from leadq.summary import render_summary
