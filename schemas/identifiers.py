@@ -63,10 +63,10 @@ def _refuse_invisible(value: str) -> None:
     for position, character in enumerate(value):
         category = unicodedata.category(character)
         if category in REFUSED_CATEGORIES:
-            kind = "control" if category == "Cc" else "invisible format (bidi, zero-width)"
+            kind = "control" if category == "Cc" else "format (bidi or zero-width)"
             name = unicodedata.name(character, "")
             label = f"U+{ord(character):04X}" + (f" {name}" if name else "")
             raise ValueError(
-                f"contains a {kind} character ({label}) at position {position};"
+                f"contains an invisible {kind} character ({label}) at position {position};"
                 " identities must be visible text"
             )
