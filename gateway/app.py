@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway import health, openapi, posthog, segment, webhooks
+from gateway import health, hubspot, openapi, posthog, segment, webhooks
 from gateway.context import CTX, Context
 from gateway.responses import HttpError
 
@@ -56,6 +56,7 @@ def build_app(ctx: Context) -> web.Application:
     app.router.add_post("/webhooks/sendgrid", webhooks.sendgrid)
     app.router.add_post("/webhooks/mailgun", webhooks.mailgun)
     app.router.add_post("/webhooks/postmark", webhooks.postmark)
+    app.router.add_post("/webhooks/hubspot", hubspot.webhook)
     app.router.add_get("/health", health.health)
     app.router.add_get("/openapi.json", openapi_json)
     return app

@@ -19,7 +19,7 @@ _REF = "#/components/schemas/{model}"
 
 _ERRORS = {
     "400": "malformed JSON or payload; nothing produced",
-    "401": "missing or wrong credentials or signature; nothing produced",
+    "401": "missing or wrong credentials or signature (HubSpot: or stale); nothing produced",
     "403": "refused: stale timestamp, replayed token, or vendor not configured",
     "413": "body or one item over its limit; nothing produced",
     "503": "broker (or token store) unavailable: retry after Retry-After seconds",
@@ -98,6 +98,14 @@ def _paths() -> JsonDict:
     paths["/webhooks/postmark"] = _ingest(
         "Postmark webhook", "one Postmark webhook record", [{"basicAuth": []}], "webhooks"
     )
+    paths["/webhooks/hubspot"] = _ingest(
+        "HubSpot webhook (contact property changes)",
+        "HubSpot's array of webhook events; X-HubSpot-Signature-v3 is the base64 "
+        "HMAC-SHA256 of method + URI + body + X-HubSpot-Request-Timestamp with the app's "
+        "client secret, the timestamp at most 5 minutes old",
+        [{"hubspotSignature": []}],
+        "webhooks",
+    )
     health = {"$ref": _REF.format(model="Health")}
     paths["/health"] = {
         "get": {
@@ -124,6 +132,12 @@ def _security_schemes() -> JsonDict:
             "in": "header",
             "name": "X-Twilio-Email-Event-Webhook-Signature",
             "description": "with X-Twilio-Email-Event-Webhook-Timestamp",
+        },
+        "hubspotSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-HubSpot-Signature-v3",
+            "description": "with X-HubSpot-Request-Timestamp",
         },
     }
 
