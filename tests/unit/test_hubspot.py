@@ -102,6 +102,10 @@ def test_the_table_is_configurable_with_shorthand_and_checked() -> None:
     assert other is not None
     assert (other["name"], other["reason"]) == ("disqualified", "not a fit")
     assert to_document(change("lifecyclestage", "customer"), table) is None  # replaced
+    # Values as HubSpot shows them (upper-case lead statuses) match whatever the case.
+    statuses = folded(IngestSettings(hubspot_events={"hs_lead_status": {
+        "NEW": "sales_accepted"}}).hubspot_events)  # fmt: skip
+    assert to_document(change("hs_lead_status", "new"), statuses) is not None
     with pytest.raises(ValidationError, match="sales_accepted"):
         IngestSettings(hubspot_events={"lifecyclestage": {"customer": "touched"}})
 
