@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway import health, hubspot, openapi, posthog, segment, webhooks
+from gateway import amplitude, health, hubspot, mixpanel, openapi, posthog, segment, webhooks
 from gateway.context import CTX, Context
 from gateway.responses import HttpError
 
@@ -53,6 +53,9 @@ def build_app(ctx: Context) -> web.Application:
     for path in posthog.PATHS:
         app.router.add_post(path, posthog.capture)
         app.router.add_post(path.rstrip("/"), posthog.capture)
+    app.router.add_post(amplitude.PATH, amplitude.httpapi)
+    for path in mixpanel.PATHS:
+        app.router.add_post(path, mixpanel.ingest)
     app.router.add_post("/webhooks/sendgrid", webhooks.sendgrid)
     app.router.add_post("/webhooks/mailgun", webhooks.mailgun)
     app.router.add_post("/webhooks/postmark", webhooks.postmark)

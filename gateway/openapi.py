@@ -82,6 +82,20 @@ def _paths() -> JsonDict:
             [{}],
             "tracking",
         )
+    paths["/2/httpapi"] = _ingest(
+        "Amplitude HTTP API v2",
+        "{api_key, events: [...]}; the api_key is one of the write keys, at most 1 MiB",
+        [{}],
+        "tracking",
+    )
+    for path in ("/track", "/import"):
+        paths[path] = _ingest(
+            f"Mixpanel {path[1:]}",
+            "a Mixpanel event, an array, ndjson, or form data=<json or base64>; the project "
+            "token (properties.token, or for /import the Basic auth user) is a write key",
+            [{"basicAuth": []}, {}] if path == "/import" else [{}],
+            "tracking",
+        )
     paths["/webhooks/sendgrid"] = _ingest(
         "SendGrid Signed Event Webhook",
         "SendGrid's array of events, signed (ECDSA P-256) over timestamp + body",

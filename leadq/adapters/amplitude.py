@@ -92,7 +92,7 @@ def to_signal(item: object, channel: Channel | None, received_at: datetime | Non
     user_properties = json_object(event.get("user_properties"), "user_properties")
     default: Channel = "web" if kind == "page" else "product"
     fields: JsonObject = {
-        "event_id": optional_str(event, "insert_id") or content_id("amplitude", event, _NO_KEYS),
+        "event_id": event_id(event),
         "channel": activity_channel("Amplitude", channel, default),
         "type": kind,
         "name": _name(kind, event_type, event_properties),
@@ -109,6 +109,21 @@ def to_signal(item: object, channel: Channel | None, received_at: datetime | Non
 
 
 _NO_KEYS: Final = frozenset({"api_key"})
+
+
+def event_id(event: JsonObject) -> str:
+    """``insert_id``, else the event's content id (``amplitude-…``, without ``api_key``)."""
+    return optional_str(event, "insert_id") or content_id("amplitude", event, _NO_KEYS)
+
+
+def stamped(event: JsonObject, received_at: datetime) -> JsonObject:
+    """``event`` with its id and time explicit, as Amplitude's server would make them
+    (the upload time for an event without ``time``): what the gateway produces, so the
+    record means the same whenever it is read. The id is taken before the time is set."""
+    completed = {**event, "insert_id": event_id(event)}
+    if completed.get("time") in (None, ""):
+        completed["time"] = int(received_at.timestamp() * 1000)
+    return completed
 
 
 def _name(kind: SignalType, event_type: str, properties: dict[str, JsonValue]) -> str:

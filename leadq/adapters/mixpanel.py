@@ -97,8 +97,7 @@ def to_signal(item: object, channel: Channel | None, received_at: datetime | Non
     else:
         occurred_at = event_time(time, "properties.time")
     fields: JsonObject = {
-        "event_id": optional_str(properties, "$insert_id", "properties.$insert_id")
-        or content_id("mixpanel", {**event, "properties": _without_token(properties)}, _NO_KEYS),
+        "event_id": _event_id(event, properties),
         "channel": activity_channel("Mixpanel", channel, "web" if kind == "page" else "product"),
         "type": kind,
         "name": _name(kind, name, properties),
@@ -114,8 +113,30 @@ def to_signal(item: object, channel: Channel | None, received_at: datetime | Non
     return validated_signal(fields)
 
 
+def _event_id(event: JsonObject, properties: dict[str, JsonValue]) -> str:
+    given = optional_str(properties, "$insert_id", "properties.$insert_id")
+    content = {**event, "properties": _without_token(properties)}
+    return given or content_id("mixpanel", content, _NO_KEYS)
+
+
 def _without_token(properties: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return {key: value for key, value in properties.items() if key != "token"}
+
+
+def stamped(item: object, received_at: datetime) -> object:
+    """``item`` as the gateway produces it: without the project ``token`` (a credential
+    never reaches a topic), with ``$insert_id`` and ``time`` explicit (the arrival time,
+    as ``/track`` uses, for an event without one; the id is taken before). Anything that
+    is not an event with a properties object is returned as it is, for the adapter to
+    explain."""
+    if not isinstance(item, dict) or not isinstance(item.get("properties"), dict):
+        return item
+    event: JsonObject = item
+    properties = _without_token(json_object(event["properties"], "properties"))
+    completed = {**properties, "$insert_id": _event_id(event, properties)}
+    if completed.get("time") in (None, ""):
+        completed["time"] = int(received_at.timestamp() * 1000)
+    return {**event, "properties": completed}
 
 
 def _name(kind: SignalType, name: str, properties: dict[str, JsonValue]) -> str:
