@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
 import orjson
 from pydantic import ValidationError
@@ -43,13 +43,8 @@ from leadq.adapters import (
 )
 from leadq.adapters._common import AdapterError
 from leadq.adapters.bots import mark_scanner_bursts
-from leadq.adapters.detect import (
-    FORMATS,
-    Format,
-    detect,
-    is_batch_envelope,
-    unknown_format_reason,
-)
+from leadq.adapters.detect import FORMATS, Format, detect, unknown_format_reason
+from leadq.adapters.envelopes import Envelope, envelope_of, split
 from schemas.signal import Channel, Signal
 
 __all__ = [
@@ -93,9 +88,6 @@ _CONVERTERS: Final[dict[str, Converter]] = {
     "mixpanel": mixpanel.to_signal,
 }
 _CHANNELS: Final = frozenset(get_args(Channel))
-_SPEC_FORMATS: Final = frozenset({"auto", "segment", "rudderstack"})
-#: What kind of envelope a document is (None: an array or a single item).
-Envelope = Literal["spec", "posthog", "amplitude"]
 _ENVELOPE_CONVERTERS: Final[dict[str, Converter]] = {
     "spec": rudderstack.spec_to_signal,
     "posthog": posthog.to_signal,
@@ -165,12 +157,12 @@ def _normalize(
     document: object, fmt: str, channel: Channel | None, received_at: datetime | None
 ) -> NormalizeResult:
     """``normalize`` once its arguments are checked."""
-    envelope = _envelope(document, fmt)
+    envelope = envelope_of(document, fmt)
     if envelope is None and not isinstance(document, list):
         # One object, the usual Kafka message: no batch to split or scan for bursts.
         return _normalize_item(document, fmt, channel, received_at)
     try:
-        items, originals = _split(document, envelope)
+        items, originals = split(document, envelope)
     except AdapterError as error:
         return NormalizeResult(rejects=[Reject(None, str(error), document)])
     signals: list[Signal] = []
@@ -206,36 +198,6 @@ def _check_arguments(fmt: str, channel: Channel | None) -> None:
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if channel is not None and channel not in _CHANNELS:
         raise ValueError(f"unknown channel {channel!r}: expected one of {sorted(_CHANNELS)}")
-
-
-def _envelope(document: object, fmt: str) -> Envelope | None:
-    """Which envelope ``document`` is, as ``fmt`` allows (see ``detect``'s docstring)."""
-    if not isinstance(document, dict):
-        return None
-    if fmt in ("auto", "amplitude") and amplitude.is_envelope(document):
-        return "amplitude"
-    if not is_batch_envelope(document):
-        return None
-    if fmt == "posthog" or (fmt == "auto" and posthog.is_envelope(document)):
-        return "posthog"
-    return "spec" if fmt in _SPEC_FORMATS else None
-
-
-def _split(document: object, envelope: Envelope | None) -> tuple[list[object], list[object]]:
-    """The items to convert, and the items as they arrived (for rejects).
-
-    They differ only inside a batch envelope, whose shared fields are merged in.
-    """
-    if envelope == "spec":
-        return segment.unbatch(document), segment.batch_of(document)
-    if envelope == "posthog":
-        items = posthog.unbatch(document)
-        return items, segment.batch_of(document)
-    if envelope == "amplitude":
-        events = amplitude.events_of(document)
-        return events, events
-    items = list(document) if isinstance(document, list) else [document]
-    return items, items
 
 
 def _converter(fmt: str, item: object, envelope: Envelope | None) -> Converter | None:
