@@ -269,3 +269,18 @@ async def test_documented_messages_without_ids_keep_their_ids_on_a_retry(
         assert signal.event_id in ids
         received = orjson.loads(record.value or b"")["receivedAt"]
         assert signal.occurred_at == datetime.fromisoformat(received)
+
+
+async def test_a_batch_item_without_a_type_is_explained_as_segment(
+    leadq_settings: Settings,
+) -> None:
+    # {"event", "userId"} without a type would be read as another vendor's event (PostHog
+    # has "event" too); on the Segment endpoint the reason is Segment's.
+    settings = gateway_settings(leadq_settings)
+    body = {"batch": [{"event": "Signed Up", "userId": "u1", "messageId": "m1"}]}
+    async with running_gateway(settings):
+        answer = await post(settings, "/v1/batch", body, auth=(WEB_KEY, ""))
+    assert answer.body["rejected"] == [
+        {"index": 0,
+         "reason": "type: expected one of alias, group, identify, page, screen, track, got None"}
+    ]  # fmt: skip
