@@ -6,7 +6,8 @@ Rules, first match wins (an item is one JSON object of a document):
 2. Mailgun: has ``event-data``, or is a bare event-data object (``event``, ``id``,
    ``timestamp``, ``recipient`` and one of Mailgun's own keys such as ``log-level``);
 3. Postmark: has ``RecordType``;
-4. SendGrid: has ``sg_event_id``, or all of ``event``, ``email`` and ``timestamp``;
+4. SendGrid: has ``sg_event_id``, or all of ``event``, ``email`` and ``timestamp`` and
+   no spec call ``type``;
 5. Amplitude: has ``event_type``;
 6. Segment/RudderStack: ``type`` is a spec call type (RudderStack when the message
    carries RudderStack's marks, see ``rudderstack.looks_like_rudderstack``);
@@ -69,13 +70,16 @@ def detect(item: object) -> Format | None:
         return "mailgun"
     if "RecordType" in keys:
         return "postmark"
-    if "sg_event_id" in keys or keys >= _SENDGRID_KEYS:
+    kind = item.get("type")
+    # Only a string can name a call type (and a list or object is not hashable).
+    spec_call = isinstance(kind, str) and kind in SPEC_TYPES
+    # A spec track may carry email, event and timestamp at the top (Segment's HTTP API
+    # example does): SendGrid's own "type" is a bounce type, never a call type.
+    if "sg_event_id" in keys or (keys >= _SENDGRID_KEYS and not spec_call):
         return "sendgrid"
     if "event_type" in keys:
         return "amplitude"
-    kind = item.get("type")
-    # Only a string can name a call type (and a list or object is not hashable).
-    if isinstance(kind, str) and kind in SPEC_TYPES:
+    if spec_call:
         return "rudderstack" if looks_like_rudderstack(item) else "segment"
     if looks_like_mixpanel(item):
         return "mixpanel"

@@ -298,3 +298,11 @@ def test_a_rudderstack_batch_without_ids_keeps_ids_apart() -> None:
     ids = [signal.event_id for signal in result.signals]
     assert len(set(ids)) == 2
     assert {signal.source for signal in result.signals} == {"rudderstack"}
+
+
+def test_the_documented_message_with_a_top_level_email_and_a_time_is_segment() -> None:
+    # Segment's writeKey example has "email" and "event" at the top; with a timestamp it
+    # has every key SendGrid detection looks for, and stays a Segment track.
+    message = {**_as_track("segment_http_writekey.json"), "timestamp": "2026-12-03T09:00:00Z"}
+    signal = one_signal(message, channel="web")
+    assert (signal.source, signal.identity.user_id) == ("segment", "123")
