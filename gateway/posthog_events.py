@@ -4,7 +4,8 @@ The mapping itself is the worker's PostHog adapter (``leadq.adapters.posthog``: 
 read, ids, times, identity, groups); the gateway writes its result as a canonical event,
 which the worker accepts on the web and product topics as it is (its signals carry
 ``source: "leadq"``; ``properties.$lib`` still names the SDK). The gateway's clock is
-the arrival time: the event time of an event that carries none.
+the arrival time: the event time of an event that carries none, and, as on PostHog's
+own server, the clock a ``timestamp`` sent with ``sent_at`` is corrected against.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ def to_canonical(
     event: object, channel: TrackingChannel, sent_at: object, received_at: str
 ) -> JsonObject:
     """One PostHog event (of a batch sent at ``sent_at``) as a canonical event document."""
-    if isinstance(event, dict) and sent_at is not None and "sent_at" not in event:
-        event = {**event, "sent_at": sent_at}
-    signal = posthog.to_signal(event, channel, datetime.fromisoformat(received_at))
+    received = datetime.fromisoformat(received_at)
+    if isinstance(event, dict):
+        if sent_at is not None and "sent_at" not in event:
+            event = {**event, "sent_at": sent_at}
+        event = posthog.skew_corrected(event, received)
+    signal = posthog.to_signal(event, channel, received)
     document: JsonObject = signal.model_dump(mode="json", exclude={"source"})
     return document

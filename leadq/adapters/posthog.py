@@ -22,8 +22,9 @@ Mapping, following PostHog's own event vocabulary:
   (posthog-js: epoch seconds), else ``received_at - offset`` (``offset`` in ms), else the
   batch's ``sent_at``, else ``received_at`` (the gateway's clock, or the Kafka record's
   timestamp); a time without a zone is UTC, as PostHog reads it. PostHog's own server
-  also corrects ``timestamp`` by ``sent_at`` against its clock; leadq does not (a Kafka
-  record may be produced long after it was sent), so senders' clocks are trusted;
+  also shifts ``timestamp`` by the skew between ``sent_at`` and its clock: the gateway
+  does (``skew_corrected``), the adapter does not (a Kafka record may be produced long
+  after it was sent, so its timestamp is no arrival clock);
 - identity: the distinct id (top level, else ``properties.distinct_id``) is the
   ``user_id``, or the ``anonymous_id`` when PostHog marks the event anonymous
   (``$is_identified: false`` from posthog-js, ``$process_person_profile: false`` from
@@ -98,6 +99,20 @@ def unbatch(document: object) -> list[object]:
     if sent_at is None:
         return list(batch)
     return [{"sent_at": sent_at, **e} if isinstance(e, dict) else e for e in batch]
+
+
+def skew_corrected(event: JsonObject, received_at: datetime) -> JsonObject:
+    """``event`` as PostHog's capture server reads a live request: a ``timestamp`` sent with
+    ``sent_at`` is shifted by the sender's clock skew (``received_at - sent_at``). The id
+    is made explicit first (``uuid``, else the content id), so a retry, with its new
+    ``sent_at`` and arrival time, keeps it. For the gateway, whose clock is the arrival."""
+    timestamp, sent_at = event.get("timestamp"), event.get("sent_at")
+    if not (_is_set(timestamp) and _is_set(sent_at)):
+        return event
+    skew = received_at - event_time(sent_at, "sent_at")
+    shifted = event_time(timestamp, "timestamp") + skew
+    uuid = optional_str(event, "uuid") or content_id("posthog", event, CHANGES_ON_RETRY)
+    return {**event, "uuid": uuid, "timestamp": shifted.isoformat()}
 
 
 def to_signal(item: object, channel: Channel | None, received_at: datetime | None = None) -> Signal:
