@@ -121,6 +121,23 @@ def identifier(obj: Mapping[str, object], key: str, field: str | None = None) ->
         raise AdapterError(f"{field or key}: {error}") from None
 
 
+#: Group types that name the company, preferred in this order over any other type.
+ACCOUNT_GROUP_TYPES: Final = ("company", "organization", "account")
+
+
+def group_account_id(groups: Mapping[str, object], field: str) -> str | None:
+    """The account id in a vendor's groups object (group type → id, or a list of ids):
+    the ``company``, ``organization`` or ``account`` group, else the first group type;
+    of a list, the first id. ``field`` names the object in reasons."""
+    preferred = [name for name in ACCOUNT_GROUP_TYPES if name in groups] or list(groups)
+    if not preferred:
+        return None
+    group_type = preferred[0]
+    value = groups[group_type]
+    holder = {group_type: value[0] if isinstance(value, list) and value else value}
+    return identifier(holder, group_type, f"{field}.{group_type}")
+
+
 def domain_of(value: str | None) -> str | None:
     """The host of a website or domain value: ``https://www.acme.com/x`` → ``www.acme.com``."""
     if not value:

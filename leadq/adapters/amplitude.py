@@ -42,6 +42,7 @@ from leadq.adapters._common import (
     domain_of,
     email_address,
     event_time,
+    group_account_id,
     identifier,
     json_object,
     optional_str,
@@ -64,7 +65,6 @@ _TYPES: Final[dict[str, SignalType]] = {
 _DEVICE_FIELDS: Final = {
     key: key for key in ("platform", "os_name", "country", "ip", "app_version", "session_id")
 }
-_ACCOUNT_GROUPS: Final = ("company", "organization", "account")
 _OPERATIONS: Final = ("$setOnce", "$set")
 
 
@@ -176,16 +176,12 @@ def _email(
 
 
 def _account(kind: SignalType, event: JsonObject) -> JsonObject:
-    groups = json_object(event.get("groups"), "groups")
-    preferred: list[str] = [name for name in _ACCOUNT_GROUPS if name in groups] or list(groups)
-    if not preferred:
+    account_id = group_account_id(json_object(event.get("groups"), "groups"), "groups")
+    if account_id is None:
         if kind == "group":
             raise AdapterError("groups: required on $groupidentify")
         return {}
-    group_type = preferred[0]
-    value = groups[group_type]
-    holder = {group_type: value[0] if isinstance(value, list) and value else value}
-    account: JsonObject = {"id": identifier(holder, group_type, f"groups.{group_type}")}
+    account: JsonObject = {"id": account_id}
     if kind == "group":
         traits = _flattened(json_object(event.get("group_properties"), "group_properties"))
         website = optional_str(traits, "domain", "group_properties.domain") or optional_str(

@@ -41,6 +41,7 @@ from leadq.adapters._common import (
     content_id,
     email_address,
     event_time,
+    group_account_id,
     identifier,
     json_object,
     optional_str,
@@ -56,7 +57,6 @@ _TYPES: Final[dict[str, SignalType]] = {
     PAGE_VIEW: "page",
 }
 _PAGE_FIELDS: Final = {"current_url_path": "path", "current_url": "url"}
-_ACCOUNT_GROUPS: Final = ("company", "organization", "account")
 _ANONYMOUS_PREFIX: Final = "$device:"
 #: Mixpanel bookkeeping that is not a property of the event itself.
 _DROPPED: Final = frozenset(
@@ -176,12 +176,9 @@ def _identity(kind: SignalType, properties: dict[str, JsonValue]) -> JsonObject:
 
 def _account(properties: dict[str, JsonValue]) -> JsonObject:
     groups = json_object(properties.get("$groups"), "properties.$groups")
-    preferred: list[str] = [name for name in _ACCOUNT_GROUPS if name in groups] or list(groups)
-    if preferred:
-        group_key = preferred[0]
-        value = groups[group_key]
-        holder = {group_key: value[0] if isinstance(value, list) and value else value}
-        return {"id": identifier(holder, group_key, f"properties.$groups.{group_key}")}
+    account_id = group_account_id(groups, "properties.$groups")
+    if account_id is not None:
+        return {"id": account_id}
     company_id = identifier(properties, "company_id", "properties.company_id")
     return {"id": company_id} if company_id else {}
 

@@ -53,6 +53,7 @@ from leadq.adapters._common import (
     domain_of,
     email_address,
     event_time,
+    group_account_id,
     identifier,
     json_object,
     optional_str,
@@ -71,7 +72,6 @@ _TYPES: Final[dict[str, SignalType]] = {
 }
 _WEB_EVENTS: Final = frozenset({"$pageview", "$pageleave"})
 _PAGE_FIELDS: Final = (("path", "$pathname"), ("url", "$current_url"), ("referrer", "$referrer"))
-_ACCOUNT_GROUPS: Final = ("company", "organization", "account")
 #: PostHog bookkeeping that is not a property of the event itself.
 _DROPPED: Final = frozenset({"$set", "$set_once", "token", "$token", "distinct_id", "$groups"})
 #: Set anew on every send of the same event (and the project key): not part of its id.
@@ -228,10 +228,8 @@ def _account(kind: SignalType, properties: dict[str, JsonValue]) -> JsonObject:
             raise AdapterError("properties.$group_key: required on $groupidentify")
         return {"id": group_key, "domain": domain_of(domain)}
     groups = json_object(properties.get("$groups"), "properties.$groups")
-    preferred: list[str] = [name for name in _ACCOUNT_GROUPS if name in groups] or list(groups)
-    if not preferred:
-        return {}
-    return {"id": identifier(groups, preferred[0], f"properties.$groups.{preferred[0]}")}
+    account_id = group_account_id(groups, "properties.$groups")
+    return {} if account_id is None else {"id": account_id}
 
 
 def _properties(kind: SignalType, properties: dict[str, JsonValue]) -> dict[str, JsonValue]:

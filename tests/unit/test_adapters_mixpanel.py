@@ -10,26 +10,12 @@ Examples (tests/unit/vendor_examples):
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 from leadq.adapters import detect, normalize
-from schemas.signal import Signal
+from tests.unit.vendor import example, signals
 
-EXAMPLES = Path(__file__).parent / "vendor_examples"
 RECEIVED = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
-
-
-def example(name: str) -> Any:
-    return json.loads((EXAMPLES / name).read_text())
-
-
-def signals(document: object, **options: Any) -> list[Signal]:
-    result = normalize(document, **options)
-    assert result.rejects == [], result.rejects
-    return result.signals
 
 
 def test_the_documented_import_body() -> None:
