@@ -20,10 +20,16 @@ from typing import Any
 import orjson
 import pytest
 
+from agents.worker import build_app
 from gateway.server import running_gateway
 from leadq.adapters import normalize_bytes
+from leadq.compiled import compile_rules
+from leadq.state import LeadState
+from schemas.rules import load_rules
 from streams.settings import Settings
+from tests.helpers import produce, running_app, wait_for
 from tests.integration.gateway_support import gateway_settings, on, post, produced, url
+from tests.integration.scenario import open_store
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[1] / "unit" / "vendor_examples"
@@ -142,3 +148,38 @@ async def test_without_a_secret_hubspot_is_refused(leadq_settings: Settings) -> 
         answer = await post(settings, PATH, body, signed(body, url(settings, PATH)))
     assert (answer.status, answer.body["code"]) == (403, "not_configured")
     assert "LEADQ_INGEST__HUBSPOT_CLIENT_SECRET" in answer.body["message"]
+
+
+async def test_a_hubspot_outcome_reaches_the_lead_its_email_built(
+    qualifier_settings: Settings,
+) -> None:
+    # The lead exists by its email (a Segment identify); HubSpot then links its contact to
+    # that email and marks it a customer. Through the real gateway and worker, the crm
+    # event lands on that same lead, whatever order the two topics are read in.
+    settings = gateway_settings(qualifier_settings, hubspot_client_secret=SECRET)
+    rules = compile_rules(load_rules(settings.rules_path))
+    now_ms = int(time.time() * 1000)
+    identify = {"type": "identify", "userId": "ada", "messageId": "seg-1",
+                "timestamp": now_ms - 60_000, "traits": {"email": "ada@acme.io"}}  # fmt: skip
+    link = {**change(11, 501, "email", "ada@acme.io"), "occurredAt": now_ms - 30_000}
+    won = {**change(12, 501, "lifecyclestage", "customer"), "occurredAt": now_ms - 20_000}
+    body = body_of([link, won])
+    async with (
+        running_app(build_app(settings)),
+        open_store(settings, rules) as store,
+        running_gateway(settings),
+    ):
+        await produce(settings.kafka_bootstrap, settings.topics.web, [orjson.dumps(identify)])
+        await wait_for(lambda: store.lead("u:ada"), "the lead from Segment")
+        answer = await post(settings, PATH, body, signed(body, url(settings, PATH)))
+        assert (answer.status, answer.body["accepted"]) == (200, 2)
+
+        async def outcome_applied() -> LeadState | None:
+            lead = await store.lead("u:ada")
+            return lead if lead is not None and lead.has_seen("hubspot-12") else None
+
+        lead = await wait_for(outcome_applied, "the HubSpot outcome on the lead")
+        contact_root = await store.root("a:hubspot:501")
+    assert contact_root == "u:ada"
+    assert lead is not None
+    assert lead.email == "ada@acme.io"
