@@ -207,6 +207,7 @@ class AbmConsumer:
     async def _one_by_one(self, records: Sequence[InRecord]) -> Outcome:
         """Each record alone; one that still fails is dead-lettered with the error."""
         published, later = 0, dict[str, Need]()
+        good: list[InRecord] = []
         for record in records:
             try:
                 outcome = await self.step.handle([record])
@@ -215,6 +216,15 @@ class AbmConsumer:
             except Exception as error:
                 await self._dead_letter([(record, f"abm: error: {type(error).__name__}: {error}")])
                 continue
+            good.append(record)
+            published += outcome.published
+            later |= outcome.later
+        if good and len(good) < len(records):
+            # Once more as one batch without the records that failed: one record's
+            # decision can need another's context (an account transition's snapshot of
+            # an account the engine's state does not show yet). Idempotent: every
+            # (event, rule) counts once and signal ids are deterministic.
+            outcome = await self.step.handle(good)
             published += outcome.published
             later |= outcome.later
         return Outcome(published, later)

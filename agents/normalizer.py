@@ -18,6 +18,7 @@ qualifier de-duplicates by event id).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from faust.types import Message
 
@@ -31,6 +32,14 @@ from streams.metrics import EVENTS_IN
 
 #: How an adapter says it recognised no format (``leadq.adapters.detect``).
 UNKNOWN_FORMAT_PREFIX = "unknown event format"
+
+
+def record_time(message: Message) -> datetime | None:
+    """The Kafka record's timestamp (create or log-append time), the event time of an
+    item that carries none (a Segment message without any timestamp)."""
+    if not message.timestamp or message.timestamp <= 0:
+        return None
+    return datetime.fromtimestamp(message.timestamp, UTC)
 
 
 def channels_by_topic(runtime: Runtime) -> dict[str, Channel]:
@@ -62,7 +71,11 @@ async def normalize_batch(
     accepted: dict[tuple[str, str], int] = {}
     rejected = 0
     for message in messages:
-        result = normalize_bytes(message.value or b"", channel=channels.get(message.topic))
+        result = normalize_bytes(
+            message.value or b"",
+            channel=channels.get(message.topic),
+            received_at=record_time(message),
+        )
         stamp = round(message.timestamp * 1000)
         for signal in result.signals:
             arrived[signal.event_id] = stamp

@@ -25,6 +25,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -124,7 +125,9 @@ def message_for(
 ) -> Message:
     """``document`` as a :class:`Message`. Problems are reported only for an inbound
     ``channel``: other topics are not read by the normalizer."""
-    result = normalize_bytes(document, fmt, channel)
+    # The record is stamped when it is sent, about now: the event time the worker gives
+    # an item that carries none (a Segment message without any timestamp).
+    result = normalize_bytes(document, fmt, channel, received_at=datetime.now(UTC))
     keys = [k for signal in result.signals for k in identity_keys(signal)]
     key = keys[0].encode() if keys and key_by == "lead" else None
     problem = "; ".join(_reject_text(r) for r in result.rejects) if channel else ""

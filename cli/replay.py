@@ -18,6 +18,7 @@ from typing import Any
 from cli.errors import UserError
 from cli.inputs import iter_documents
 from cli.rules import load_rules_argument
+from leadq.adapters import FORMATS as ADAPTER_FORMATS
 from leadq.adapters import normalize_bytes
 from leadq.compiled import compile_rules
 from leadq.replay import replay
@@ -25,7 +26,8 @@ from leadq.summary import render_summary
 from schemas.signal import Signal
 from schemas.transition import to_cloudevent
 
-FORMATS = ("auto", "leadq", "segment", "rudderstack", "sendgrid", "mailgun", "postmark")
+#: Every input format the adapters accept (``auto`` detects per item).
+FORMATS = ADAPTER_FORMATS
 
 
 def register(subparsers: Any) -> None:

@@ -2,7 +2,8 @@
 
 A stateless aiohttp server (run several replicas behind a load balancer) that accepts
 the requests tracking SDKs and email services already send — Segment/RudderStack's HTTP
-Tracking API, PostHog's capture API, SendGrid/Mailgun/Postmark event webhooks — checks
+Tracking API, PostHog's capture API, SendGrid/Mailgun/Postmark event webhooks, HubSpot's
+contact property webhooks — checks
 who sent them, validates every item with the worker's own adapters and produces it to
 its channel's inbound topic, keyed by the person's most preferred identity (``u:``, then
 ``e:``, then ``a:``) exactly as ``leadq produce`` keys records.
@@ -18,6 +19,6 @@ Modules, one job each: ``app`` (routes, error mapping), ``server`` (process life
 ``context`` (what handlers share), ``kafka`` (producing with acknowledgements),
 ``body`` (size limits, gzip, JSON), ``items`` (validation, keys, dead letters),
 ``auth`` / ``signatures`` / ``tokens`` (who sent it), ``segment``, ``posthog``,
-``posthog_events``, ``webhooks`` (the vendors' endpoints), ``health``, ``openapi``,
+``posthog_events``, ``webhooks``, ``hubspot`` (the vendors' endpoints), ``health``, ``openapi``,
 ``responses`` (the bodies it answers with).
 """

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from gateway import health, openapi, posthog, segment, webhooks
+from gateway import amplitude, health, hubspot, mixpanel, openapi, posthog, segment, webhooks
 from gateway.context import CTX, Context
 from gateway.responses import HttpError
 from streams.metrics import GATEWAY_REQUESTS
@@ -64,9 +64,13 @@ def build_app(ctx: Context) -> web.Application:
     for path in posthog.PATHS:
         app.router.add_post(path, posthog.capture)
         app.router.add_post(path.rstrip("/"), posthog.capture)
+    app.router.add_post(amplitude.PATH, amplitude.httpapi)
+    for path in mixpanel.PATHS:
+        app.router.add_post(path, mixpanel.ingest)
     app.router.add_post("/webhooks/sendgrid", webhooks.sendgrid)
     app.router.add_post("/webhooks/mailgun", webhooks.mailgun)
     app.router.add_post("/webhooks/postmark", webhooks.postmark)
+    app.router.add_post("/webhooks/hubspot", hubspot.webhook)
     app.router.add_get("/health", health.health)
     app.router.add_get("/ready", health.ready)
     app.router.add_get("/metrics", health.metrics)

@@ -24,7 +24,7 @@ import orjson
 
 from gateway.kafka import Outgoing
 from gateway.responses import Accepted, RejectedItem
-from leadq.adapters import normalize
+from leadq.adapters import detect, normalize
 from leadq.identity import identity_keys
 from schemas.signal import Channel
 
@@ -45,12 +45,12 @@ class Verdict:
 def judge(item: object, fmt: str, channel: Channel, explain_as: str | None = None) -> Verdict:
     """What the worker will make of ``item`` on ``channel``'s topic (one signal or not).
 
-    The worker detects formats (``fmt="auto"``); when detection finds none, the reason
-    given is ``explain_as``'s (the format the sender speaks), which names the field.
+    The worker detects formats (``fmt="auto"``); when it refuses an item that detection
+    does not take for ``explain_as``'s format (the one the sender speaks: none matched, or
+    another vendor's did), the reason given is ``explain_as``'s, which names the field.
     """
     result = normalize(item, fmt, channel)
-    undetected = result.rejects and result.rejects[0].reason.startswith("unknown event format")
-    if undetected and explain_as and isinstance(item, dict):
+    if result.rejects and explain_as and _speaks_other(item, explain_as):
         result = normalize(item, explain_as, channel)
     if result.rejects:
         return Verdict(None, "; ".join(reject.reason for reject in result.rejects))
@@ -58,6 +58,16 @@ def judge(item: object, fmt: str, channel: Channel, explain_as: str | None = Non
         return Verdict(None, "the item yields no signal")
     keys = identity_keys(result.signals[0])
     return Verdict(keys[0].encode() if keys else None, None)
+
+
+def _speaks_other(item: object, fmt: str) -> bool:
+    """Whether detection takes ``item`` (an object) for another format than ``fmt``."""
+    return isinstance(item, dict) and _family(detect(item)) != _family(fmt)
+
+
+def _family(fmt: str | None) -> str | None:
+    """RudderStack speaks Segment's spec: one family for the reasons above."""
+    return "segment" if fmt == "rudderstack" else fmt
 
 
 def now_iso() -> str:

@@ -20,7 +20,7 @@ _REF = "#/components/schemas/{model}"
 
 _ERRORS = {
     "400": "malformed JSON or payload; nothing produced",
-    "401": "missing or wrong credentials or signature; nothing produced",
+    "401": "missing or wrong credentials or signature (HubSpot: or stale); nothing produced",
     "403": "refused: stale timestamp, replayed token, or vendor not configured",
     "413": "body or one item over its limit; nothing produced",
     "503": "broker (or token store) unavailable: retry after Retry-After seconds",
@@ -84,6 +84,20 @@ def _paths() -> JsonDict:
             [{}],
             "tracking",
         )
+    paths["/2/httpapi"] = _ingest(
+        "Amplitude HTTP API v2",
+        "{api_key, events: [...]}; the api_key is one of the write keys, at most 1 MiB",
+        [{}],
+        "tracking",
+    )
+    for path in ("/track", "/import"):
+        paths[path] = _ingest(
+            f"Mixpanel {path[1:]}",
+            "a Mixpanel event, an array, ndjson, or form data=<json or base64>; the project "
+            "token (properties.token, or for /import the Basic auth user) is a write key",
+            [{"basicAuth": []}, {}] if path == "/import" else [{}],
+            "tracking",
+        )
     paths["/webhooks/sendgrid"] = _ingest(
         "SendGrid Signed Event Webhook",
         "SendGrid's array of events, signed (ECDSA P-256) over timestamp + body",
@@ -99,6 +113,14 @@ def _paths() -> JsonDict:
     )
     paths["/webhooks/postmark"] = _ingest(
         "Postmark webhook", "one Postmark webhook record", [{"basicAuth": []}], "webhooks"
+    )
+    paths["/webhooks/hubspot"] = _ingest(
+        "HubSpot webhook (contact property changes)",
+        "HubSpot's array of webhook events; X-HubSpot-Signature-v3 is the base64 "
+        "HMAC-SHA256 of method + URI + body + X-HubSpot-Request-Timestamp with the app's "
+        "client secret, the timestamp at most 5 minutes old",
+        [{"hubspotSignature": []}],
+        "webhooks",
     )
     health = {"$ref": _REF.format(model="Health")}
     paths["/health"] = {
@@ -141,6 +163,12 @@ def _security_schemes() -> JsonDict:
             "in": "header",
             "name": "X-Twilio-Email-Event-Webhook-Signature",
             "description": "with X-Twilio-Email-Event-Webhook-Timestamp",
+        },
+        "hubspotSignature": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-HubSpot-Signature-v3",
+            "description": "with X-HubSpot-Request-Timestamp",
         },
     }
 

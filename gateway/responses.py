@@ -37,6 +37,15 @@ class Accepted(_Body):
     )
 
 
+class AmplitudeAccepted(Accepted):
+    """2xx of ``/2/httpapi``: ``Accepted`` plus the fields Amplitude's SDKs read."""
+
+    code: Literal[200] = 200
+    events_ingested: int
+    payload_size_bytes: int
+    server_upload_time: int = Field(description="epoch milliseconds")
+
+
 class ErrorBody(_Body):
     """4xx/5xx: nothing of the request was produced (except the 503 case, see docs)."""
 

@@ -11,14 +11,15 @@ Contract, as Segment's own servers behave where the issue is silent:
 - a batch envelope's ``context``, ``integrations`` and ``sentAt`` apply to each message;
   ``writeKey`` is removed everywhere (it never reaches a topic); each message gets
   ``receivedAt`` (the gateway's clock) and, when it has none, a ``messageId`` derived
-  from its content, so a retried request gives the same ids;
+  from its content without what changes on a retry (``leadq.adapters.segment.message_id``:
+  ``sentAt``, ``receivedAt``, ``writeKey`` left out), so a retried request gives the same
+  ids;
 - each message becomes one record, keyed by its person (see ``gateway.items``); messages
   the worker would refuse go to the dead-letter topic and the 200 body lists them.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Final
 
 import orjson
@@ -29,7 +30,7 @@ from gateway.body import parse_json, read_body, too_large
 from gateway.context import CTX
 from gateway.items import Batch
 from gateway.responses import HttpError, json_response
-from leadq.adapters.segment import unbatch
+from leadq.adapters.segment import message_id, unbatch
 
 CALLS: Final = ("track", "page", "screen", "identify", "group", "alias")
 
@@ -80,7 +81,8 @@ def _prepared(message: object, received_at: str) -> object:
         return message  # the adapter explains what is wrong with it
     message.pop("writeKey", None)
     if not message.get("messageId"):
-        digest = hashlib.sha256(orjson.dumps(message, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        message["messageId"] = f"ingest-{digest[:32]}"
+        # The worker's own rule (what changes on a retry, like sentAt, is left out), so
+        # an SDK's retry of this request gives the same ids.
+        message["messageId"] = message_id(message)
     message["receivedAt"] = received_at
     return message

@@ -100,6 +100,7 @@ def describe(settings: Settings) -> str:
             ("sendgrid", ingest.sendgrid_public_key),
             ("mailgun", ingest.mailgun_signing_key),
             ("postmark", ingest.postmark_basic_auth),
+            ("hubspot", ingest.hubspot_client_secret),
         )
         if value
     ]

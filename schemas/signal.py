@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from schemas.base import Contract
+from schemas.identifiers import clean_domain, clean_email, clean_identifier
 
 Channel = Literal["web", "email", "product", "crm"]
 
@@ -40,32 +41,23 @@ SignalType = Literal["track", "page", "screen", "identify", "group", "alias"]
 SIGNAL_SCHEMA_VERSION = 1
 
 
-def _normalise_email(value: str) -> str:
-    value = value.strip().lower()
-    if "@" not in value or value.startswith("@") or value.endswith("@"):
-        raise ValueError(f"not an email address: {value!r}")
-    return value
-
-
-def _normalise_domain(value: str) -> str | None:
-    return value.strip().lower().removeprefix("www.") if value else None
-
-
-# The normalisers sit on the ``str`` branch, not on the whole optional field, so a null
+# The cleaners sit on the ``str`` branch, not on the whole optional field, so a null
 # (most identities and accounts) costs no Python call: it is the hot path of every
 # inbound and routed signal. Errors keep the field's own location (``email``).
-_Email = Annotated[str, AfterValidator(_normalise_email)]
-_Domain = Annotated[str, AfterValidator(_normalise_domain)]
+_Email = Annotated[str, AfterValidator(clean_email)]
+_Domain = Annotated[str, AfterValidator(clean_domain)]
+_Id = Annotated[str, AfterValidator(clean_identifier)]
 
 
 class Identity(Contract):
-    """Who did it. Email is stored lower-cased and stripped."""
+    """Who did it, cleaned by ``schemas.identifiers``: NFKC; email stripped and
+    lower-cased; control and format (bidi, zero-width) characters refused."""
 
-    user_id: str | None = None
+    user_id: _Id | None = None
     email: _Email | None = None
-    anonymous_id: str | None = None
+    anonymous_id: _Id | None = None
     #: ``alias`` only: the identity being linked to this one.
-    previous_id: str | None = None
+    previous_id: _Id | None = None
 
     def is_empty(self) -> bool:
         return not (self.user_id or self.email or self.anonymous_id)
@@ -74,7 +66,7 @@ class Identity(Contract):
 class Account(Contract):
     """The company the person belongs to: an explicit id (Segment ``groupId``) or a domain."""
 
-    id: str | None = None
+    id: _Id | None = None
     domain: _Domain | None = None
 
 

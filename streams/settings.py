@@ -55,6 +55,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from leadq.adapters.hubspot import DEFAULT_HUBSPOT_EVENTS, HubSpotEventTable
 from schemas.examples import example_rules_path
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -212,6 +213,17 @@ class IngestSettings(BaseModel):
     mailgun_signing_key: SecretStr | None = None
     #: ``user:password`` that Postmark sends as HTTP basic auth (set in the webhook URL).
     postmark_basic_auth: SecretStr | None = None
+    #: The HubSpot app's client secret: the key of its v3 request signatures
+    #: (``LEADQ_INGEST__HUBSPOT_CLIENT_SECRET``); unset, ``/webhooks/hubspot`` refuses.
+    hubspot_client_secret: SecretStr | None = None
+    #: The webhook's target URL as configured in HubSpot, which the signature covers;
+    #: unset, the request's own URL (its Host header, and X-Forwarded-Proto from a proxy).
+    hubspot_webhook_url: str | None = None
+    #: HubSpot property value → crm event (``leadq.adapters.hubspot``), e.g.
+    #: ``{"lifecyclestage": {"customer": "opportunity_won"}}``; replaces the default.
+    hubspot_events: HubSpotEventTable = Field(default_factory=lambda: DEFAULT_HUBSPOT_EVENTS)
+    #: HubSpot's rule: refuse a signature whose timestamp is older than five minutes.
+    hubspot_max_age_s: int = Field(default=300, ge=1)
     #: Oldest Mailgun signature timestamp accepted. Mailgun retries a failed delivery for
     #: 8 hours with the signature it first sent, so a shorter window would refuse the
     #: retries that follow a broker outage; seen tokens are kept in Redis this long.

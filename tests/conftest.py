@@ -105,6 +105,9 @@ def isolated_settings(bootstrap: str, redis_url: str, data_dir: Path) -> Setting
         web_port=free_port(),
         data_dir=data_dir,
         broker_session_timeout_s=6.0,
+        # The ABM consumer's own group join adds ~3 s to every app's start on the
+        # embedded broker; only the tests about ABM signals turn it on.
+        abm={"enabled": False},
     )
 
 

@@ -6,11 +6,14 @@ rejects; ``normalize_bytes(raw, fmt, channel)`` does the same from raw bytes. Co
 - pure and total: bad input never raises, it becomes a ``Reject`` with a human reason
   naming the field (an unknown ``fmt`` or ``channel`` is a programming error and does);
 - one bad item in a batch rejects that item only; signals keep the input order;
-- a document is one delivery: an array, a ``{"batch": [...]}`` envelope or one object.
+- a document is one delivery: an array, an envelope (Segment's or PostHog's
+  ``{"batch": [...]}``, Amplitude's ``{"api_key", "events": [...]}``) or one object.
   Batch-level rules (link-scanner click bursts) look within one document only;
 - ``channel`` is what the caller knows of the item's channel (the topic it came from):
   it picks web or product for Segment/RudderStack messages, and an item that cannot
-  belong to it (a SendGrid event on the web topic) is rejected.
+  belong to it (a SendGrid event on the web topic) is rejected;
+- ``received_at`` is when the document arrived (the Kafka record's timestamp in the
+  stream): the event time of an item whose format allows it to carry none.
 
 Adapters, detectors and pydantic validators are built once at import, so the
 per-message path only does the work of the message itself.
@@ -20,22 +23,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final, get_args
 
 import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from leadq.adapters import leadq, mailgun, postmark, rudderstack, segment, sendgrid
+from leadq.adapters import (
+    amplitude,
+    leadq,
+    mailgun,
+    mixpanel,
+    posthog,
+    postmark,
+    rudderstack,
+    segment,
+    sendgrid,
+)
 from leadq.adapters._common import AdapterError
 from leadq.adapters.bots import mark_scanner_bursts
-from leadq.adapters.detect import (
-    FORMATS,
-    Format,
-    detect,
-    is_batch_envelope,
-    unknown_format_reason,
-)
+from leadq.adapters.detect import FORMATS, Format, detect, unknown_format_reason
+from leadq.adapters.envelopes import Envelope, envelope_of, split
 from schemas.signal import Channel, Signal
 
 __all__ = [
@@ -53,18 +62,37 @@ __all__ = [
 #: Largest raw document ``normalize_bytes`` parses by default (1 MiB).
 DEFAULT_MAX_BYTES: Final = 1024 * 1024
 
-Converter = Callable[[object, Channel | None], Signal]
+#: ``(item, channel, received_at) -> Signal``; raises on an item it cannot convert.
+Converter = Callable[[object, Channel | None, datetime | None], Signal]
+_Untimed = Callable[[object, Channel | None], Signal]
+
+
+def _untimed(convert: _Untimed) -> Converter:
+    """A converter for a format whose items always carry their own time."""
+
+    def converter(item: object, channel: Channel | None, received_at: datetime | None) -> Signal:
+        return convert(item, channel)
+
+    return converter
+
 
 _CONVERTERS: Final[dict[str, Converter]] = {
-    "leadq": leadq.to_signal,
+    "leadq": _untimed(leadq.to_signal),
     "segment": segment.to_signal,
     "rudderstack": rudderstack.to_signal,
-    "sendgrid": sendgrid.to_signal,
-    "mailgun": mailgun.to_signal,
-    "postmark": postmark.to_signal,
+    "sendgrid": _untimed(sendgrid.to_signal),
+    "mailgun": _untimed(mailgun.to_signal),
+    "postmark": _untimed(postmark.to_signal),
+    "posthog": posthog.to_signal,
+    "amplitude": amplitude.to_signal,
+    "mixpanel": mixpanel.to_signal,
 }
 _CHANNELS: Final = frozenset(get_args(Channel))
-_SPEC_FORMATS: Final = frozenset({"auto", "segment", "rudderstack"})
+_ENVELOPE_CONVERTERS: Final[dict[str, Converter]] = {
+    "spec": rudderstack.spec_to_signal,
+    "posthog": posthog.to_signal,
+    "amplitude": amplitude.to_signal,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +118,18 @@ class NormalizeResult:
 
 
 def normalize(
-    document: object, fmt: str = "auto", channel: Channel | None = None
+    document: object,
+    fmt: str = "auto",
+    channel: Channel | None = None,
+    *,
+    received_at: datetime | None = None,
 ) -> NormalizeResult:
     """Convert one parsed JSON document; see the module docstring for the contract.
 
     Raises ``ValueError`` only for an ``fmt`` not in ``FORMATS`` or an unknown ``channel``.
     """
     _check_arguments(fmt, channel)
-    return _normalize(document, fmt, channel)
+    return _normalize(document, fmt, channel, received_at)
 
 
 def normalize_bytes(
@@ -106,6 +138,7 @@ def normalize_bytes(
     channel: Channel | None = None,
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    received_at: datetime | None = None,
 ) -> NormalizeResult:
     """Parse ``raw`` as one JSON document and ``normalize`` it; never raises on bad input.
 
@@ -117,17 +150,19 @@ def normalize_bytes(
         document = _load(raw, max_bytes)
     except AdapterError as error:
         return NormalizeResult(rejects=[Reject(None, str(error), raw)])
-    return _normalize(document, fmt, channel)
+    return _normalize(document, fmt, channel, received_at)
 
 
-def _normalize(document: object, fmt: str, channel: Channel | None) -> NormalizeResult:
+def _normalize(
+    document: object, fmt: str, channel: Channel | None, received_at: datetime | None
+) -> NormalizeResult:
     """``normalize`` once its arguments are checked."""
-    envelope = fmt in _SPEC_FORMATS and is_batch_envelope(document)
-    if not envelope and not isinstance(document, list):
+    envelope = envelope_of(document, fmt)
+    if envelope is None and not isinstance(document, list):
         # One object, the usual Kafka message: no batch to split or scan for bursts.
-        return _normalize_item(document, fmt, channel)
+        return _normalize_item(document, fmt, channel, received_at)
     try:
-        items, originals = _split(document, envelope)
+        items, originals = split(document, envelope)
     except AdapterError as error:
         return NormalizeResult(rejects=[Reject(None, str(error), document)])
     signals: list[Signal] = []
@@ -137,7 +172,7 @@ def _normalize(document: object, fmt: str, channel: Channel | None) -> Normalize
         if converter is None:
             rejects.append(Reject(index, unknown_format_reason(item), originals[index]))
             continue
-        outcome = _convert(converter, item, channel)
+        outcome = _convert(converter, item, channel, received_at)
         if isinstance(outcome, Signal):
             signals.append(outcome)
         else:
@@ -145,12 +180,14 @@ def _normalize(document: object, fmt: str, channel: Channel | None) -> Normalize
     return NormalizeResult(mark_scanner_bursts(signals), rejects)
 
 
-def _normalize_item(item: object, fmt: str, channel: Channel | None) -> NormalizeResult:
+def _normalize_item(
+    item: object, fmt: str, channel: Channel | None, received_at: datetime | None
+) -> NormalizeResult:
     """A single-object document: what ``_normalize`` gives for it, on a shorter path."""
-    converter = _converter(fmt, item, False)
+    converter = _converter(fmt, item, None)
     if converter is None:
         return NormalizeResult([], [Reject(0, unknown_format_reason(item), item)])
-    outcome = _convert(converter, item, channel)
+    outcome = _convert(converter, item, channel, received_at)
     if isinstance(outcome, Signal):
         return NormalizeResult([outcome], [])
     return NormalizeResult([], [Reject(0, outcome, item)])
@@ -163,32 +200,23 @@ def _check_arguments(fmt: str, channel: Channel | None) -> None:
         raise ValueError(f"unknown channel {channel!r}: expected one of {sorted(_CHANNELS)}")
 
 
-def _split(document: object, envelope: bool) -> tuple[list[object], list[object]]:
-    """The items to convert, and the items as they arrived (for rejects).
-
-    They differ only inside a batch envelope, whose shared fields are merged in.
-    """
-    if envelope:
-        return segment.unbatch(document), segment.batch_of(document)
-    items = list(document) if isinstance(document, list) else [document]
-    return items, items
-
-
-def _converter(fmt: str, item: object, from_envelope: bool) -> Converter | None:
+def _converter(fmt: str, item: object, envelope: Envelope | None) -> Converter | None:
     if fmt != "auto":
         return _CONVERTERS[fmt]
-    if from_envelope:
-        # Inside an envelope every item is a spec message: report its own problems
-        # (a missing type...) rather than "unknown format".
-        return rudderstack.spec_to_signal
+    if envelope is not None:
+        # Inside an envelope every item is in the envelope's format: report its own
+        # problems (a missing type...) rather than "unknown format".
+        return _ENVELOPE_CONVERTERS[envelope]
     detected: Format | None = detect(item)
     return _CONVERTERS[detected] if detected is not None else None
 
 
-def _convert(converter: Converter, item: object, channel: Channel | None) -> Signal | str:
+def _convert(
+    converter: Converter, item: object, channel: Channel | None, received_at: datetime | None
+) -> Signal | str:
     """The item's signal, or the reason it has none."""
     try:
-        return converter(item, channel)
+        return converter(item, channel, received_at)
     except AdapterError as error:
         return str(error)
     except ValidationError as error:

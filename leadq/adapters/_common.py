@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from typing import Final, cast
 from urllib.parse import urlsplit
 
+import orjson
 from pydantic import JsonValue
 
+from schemas.identifiers import clean_email, clean_identifier
 from schemas.signal import Account, Channel, Signal
 
 JsonObject = dict[str, object]
@@ -97,13 +99,43 @@ def renamed_fields(obj: Mapping[str, object], names: Mapping[str, str]) -> dict[
 
 
 def email_address(value: str | None, field: str) -> str | None:
-    """A plausible email address (or None), with the same rule as ``Identity.email``."""
+    """An email address cleaned by ``Identity.email``'s own rule (``clean_email``: NFKC,
+    lower-cased, no control or bidi characters), or None; the error names ``field``."""
     if value is None:
         return None
-    stripped = value.strip()
-    if "@" not in stripped or stripped.startswith("@") or stripped.endswith("@"):
-        raise AdapterError(f"{field}: not an email address: {value!r}")
-    return stripped
+    try:
+        return clean_email(value)
+    except ValueError as error:
+        raise AdapterError(f"{field}: {error}") from None
+
+
+def identifier(obj: Mapping[str, object], key: str, field: str | None = None) -> str | None:
+    """``obj[key]`` as an id (``optional_str``) cleaned by ``Identity``'s rule
+    (``clean_identifier``), so the reason for a bad one names the vendor's field."""
+    value = optional_str(obj, key, field)
+    if value is None:
+        return None
+    try:
+        return clean_identifier(value)
+    except ValueError as error:
+        raise AdapterError(f"{field or key}: {error}") from None
+
+
+#: Group types that name the company, preferred in this order over any other type.
+ACCOUNT_GROUP_TYPES: Final = ("company", "organization", "account")
+
+
+def group_account_id(groups: Mapping[str, object], field: str) -> str | None:
+    """The account id in a vendor's groups object (group type → id, or a list of ids):
+    the ``company``, ``organization`` or ``account`` group, else the first group type;
+    of a list, the first id. ``field`` names the object in reasons."""
+    preferred = [name for name in ACCOUNT_GROUP_TYPES if name in groups] or list(groups)
+    if not preferred:
+        return None
+    group_type = preferred[0]
+    value = groups[group_type]
+    holder = {group_type: value[0] if isinstance(value, list) and value else value}
+    return identifier(holder, group_type, f"{field}.{group_type}")
 
 
 def domain_of(value: str | None) -> str | None:
@@ -166,6 +198,25 @@ def stable_id(prefix: str, *parts: str) -> str:
     """A deterministic event id for vendors without one: same parts, same id."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return f"{prefix}-{digest[:32]}"
+
+
+def content_id(prefix: str, item: Mapping[str, object], without: frozenset[str]) -> str:
+    """The event id of an item its sender gave none: ``prefix-`` and the first 32 hex
+    digits of the SHA-256 of its JSON with sorted keys, leaving out ``without`` (fields a
+    sender sets anew each time it sends the same event), so a retry stays a duplicate."""
+    content = {key: value for key, value in item.items() if key not in without}
+    digest = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"{prefix}-{digest[:32]}"
+
+
+def activity_channel(vendor: str, hint: Channel | None, default: Channel) -> Channel:
+    """The channel of a web or product event: the caller's (the topic's) when it is web or
+    product, ``default`` without one; any other channel is a routing mistake."""
+    if hint in ("web", "product"):
+        return hint
+    if hint is not None:
+        raise AdapterError(f"{vendor} events belong on the web or product channel, not {hint!r}")
+    return default
 
 
 def require_email_channel(vendor: str, channel: Channel | None) -> None:

@@ -1,6 +1,9 @@
-"""Mailgun webhook bodies (``{"signature": {...}, "event-data": {...}}``) → ``Signal``.
+"""Mailgun events, with or without the webhook envelope, → ``Signal``.
 
-Contract of ``to_signal`` (one body):
+Mailgun documents both shapes: a webhook body ``{"signature": {...}, "event-data":
+{...}}`` and the bare event-data object (its Events API items, what a forwarder or a log
+export writes). Contract of ``to_signal`` (one body or one bare event; reasons name the
+fields as ``event-data.*`` either way):
 
 - ``event_id`` = ``event-data.id``; the time is ``event-data.timestamp`` (float epoch
   seconds; milliseconds and ISO strings are tolerated); the identity is
@@ -55,6 +58,18 @@ _NAMES: Final[dict[str, EmailEventName]] = {
 }
 
 
+#: Keys every Mailgun event object has (``event``, ``id``, ``timestamp``, ``recipient``)
+#: and one of the keys only Mailgun's have, which tell a bare event-data object apart.
+EVENT_KEYS: Final = frozenset({"event", "id", "timestamp", "recipient"})
+MARKS: Final = frozenset({"log-level", "recipient-domain", "envelope", "delivery-status"})
+
+
+def looks_like_bare_event(item: JsonObject) -> bool:
+    """A bare Mailgun event-data object (see ``EVENT_KEYS`` and ``MARKS``)."""
+    keys = item.keys()
+    return keys >= EVENT_KEYS and not MARKS.isdisjoint(keys)
+
+
 def signature_of(body: object) -> JsonObject | None:
     """The body's ``signature`` block (timestamp, token, signature), if it has one."""
     signature = body.get("signature") if isinstance(body, dict) else None
@@ -64,7 +79,9 @@ def signature_of(body: object) -> JsonObject | None:
 def to_signal(item: object, channel: Channel | None) -> Signal:
     """One Mailgun webhook body as a ``Signal`` with ``source="mailgun"``."""
     require_email_channel("mailgun", channel)
-    data = as_object(as_object(item, "body").get("event-data"), "event-data")
+    body = as_object(item, "body")
+    enveloped = "event-data" in body or "signature" in body
+    data = as_object(body.get("event-data"), "event-data") if enveloped else body
     name = _name(data)
     client = optional_object(data, "client-info", "event-data.client-info")
     bot = optional_str(client, "bot", "event-data.client-info.bot")

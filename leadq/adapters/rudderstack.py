@@ -7,6 +7,8 @@ RudderStack's SDKs and server add a ``rudderId`` to each message, and their
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from leadq.adapters import segment
 from leadq.adapters._common import JsonObject
 from schemas.signal import Channel, Signal
@@ -22,12 +24,17 @@ def looks_like_rudderstack(message: JsonObject) -> bool:
     return isinstance(name, str) and "rudder" in name.lower()
 
 
-def to_signal(message: object, channel: Channel | None) -> Signal:
+def to_signal(
+    message: object, channel: Channel | None, received_at: datetime | None = None
+) -> Signal:
     """A RudderStack message as a ``Signal`` with ``source="rudderstack"``."""
-    return segment.convert(message, channel, "rudderstack")
+    return segment.convert(message, channel, "rudderstack", received_at)
 
 
-def spec_to_signal(message: object, channel: Channel | None) -> Signal:
+def spec_to_signal(
+    message: object, channel: Channel | None, received_at: datetime | None = None
+) -> Signal:
     """A spec message whose sender is unknown: the source follows its marks."""
     is_rudder = isinstance(message, dict) and looks_like_rudderstack(message)
-    return segment.convert(message, channel, "rudderstack" if is_rudder else "segment")
+    source = "rudderstack" if is_rudder else "segment"
+    return segment.convert(message, channel, source, received_at)

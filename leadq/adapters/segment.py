@@ -3,8 +3,15 @@
 RudderStack speaks the same spec, so this module serves both; ``rudderstack`` only
 decides which name to stamp as the source. Contract of ``convert``:
 
-- ``event_id`` = ``messageId``; the event time is ``timestamp``, else
-  ``originalTimestamp``, else ``sentAt``, else ``receivedAt``;
+- ``event_id`` = ``messageId``; a message without one (Segment's own HTTP API examples
+  have none) gets ``message_id``: a digest of its canonical JSON without the fields
+  that change when the same message is sent again (``CHANGES_ON_RETRY``), so a retry
+  stays a duplicate;
+- the event time (``event_time_of``) is ``timestamp``; else ``originalTimestamp``, else
+  ``sentAt``, corrected for the device's clock skew by Segment's own formula
+  (``receivedAt - (sentAt - originalTimestamp)``) when ``sentAt`` and ``receivedAt``
+  are both present; else ``receivedAt``; else the caller's ``received_at`` (the Kafka
+  record's timestamp in the stream);
 - identity from ``userId``/``anonymousId``, the email from ``traits.email`` (identify
   only; group traits describe the company), ``context.traits.email`` or
   ``properties.email``; ``previousId`` on alias;
@@ -19,6 +26,7 @@ Unknown vendor fields are ignored; what cannot be understood raises ``AdapterErr
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Final, cast
 
 from pydantic import JsonValue
@@ -28,9 +36,11 @@ from leadq.adapters._common import (
     AdapterError,
     JsonObject,
     as_object,
+    content_id,
     domain_of,
     email_address,
-    first_time,
+    event_time,
+    identifier,
     json_object,
     optional_object,
     optional_str,
@@ -40,7 +50,11 @@ from leadq.adapters._common import (
 from schemas.signal import Account, Channel, Signal, SignalType
 
 SPEC_TYPES: Final = frozenset({"track", "page", "screen", "identify", "group", "alias"})
-_TIME_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+#: Fields a sender sets anew each time it sends the same message (the send time, the
+#: arrival time, the credential), left out of ``content_id``.
+CHANGES_ON_RETRY: Final = frozenset({"sentAt", "receivedAt", "writeKey", "messageId"})
+_DEVICE_TIMES: Final = ("originalTimestamp", "sentAt")
+_TIME_KEYS: Final = ("timestamp", *_DEVICE_TIMES, "receivedAt")
 
 
 def unbatch(document: object) -> list[object]:
@@ -77,12 +91,44 @@ def _with_shared(batch: list[object], shared: JsonObject, context: object) -> It
         yield merged
 
 
-def to_signal(message: object, channel: Channel | None) -> Signal:
+def to_signal(
+    message: object, channel: Channel | None, received_at: datetime | None = None
+) -> Signal:
     """A Segment message as a ``Signal`` with ``source="segment"``."""
-    return convert(message, channel, "segment")
+    return convert(message, channel, "segment", received_at)
 
 
-def convert(message: object, channel: Channel | None, source: str) -> Signal:
+def message_id(message: Mapping[str, object]) -> str:
+    """The message's ``messageId``, else its ``content_id`` without ``CHANGES_ON_RETRY``."""
+    return optional_str(message, "messageId") or content_id("sha256", message, CHANGES_ON_RETRY)
+
+
+def event_time_of(msg: Mapping[str, object], received_at: datetime | None = None) -> datetime:
+    """When the message happened, by the module contract's order of fallbacks."""
+    if _is_set(msg.get("timestamp")):
+        return event_time(msg["timestamp"], "timestamp")
+    received = _is_set(msg.get("receivedAt"))
+    for key in _DEVICE_TIMES:
+        if _is_set(msg.get(key)):
+            device_time = event_time(msg[key], key)
+            if not (received and _is_set(msg.get("sentAt"))):
+                return device_time
+            skew = event_time(msg["receivedAt"], "receivedAt") - event_time(msg["sentAt"], "sentAt")
+            return device_time + skew
+    if received:
+        return event_time(msg["receivedAt"], "receivedAt")
+    if received_at is not None:
+        return received_at
+    raise AdapterError(f"no event time: set one of {', '.join(_TIME_KEYS)}")
+
+
+def _is_set(value: object) -> bool:
+    return value is not None and value != ""
+
+
+def convert(
+    message: object, channel: Channel | None, source: str, received_at: datetime | None = None
+) -> Signal:
     """One spec message as a ``Signal`` stamped with ``source``; see the module contract."""
     msg = as_object(message, "message")
     kind = _call_type(msg)
@@ -98,9 +144,9 @@ def convert(message: object, channel: Channel | None, source: str) -> Signal:
     # The fields in the order the checks ran before (the first problem found is the
     # reason given); one validation as a Signal, which enforces everything the web or
     # product event model did (see ``validated_signal``).
-    event_id = required_str(msg, "messageId")
+    event_id = message_id(msg)
     name = _name(kind, msg, properties)
-    occurred_at = first_time(msg, _TIME_KEYS)
+    occurred_at = event_time_of(msg, received_at)
     identity = _identity(kind, msg, context, properties)
     account = _account(kind, msg, context)
     return validated_signal(
@@ -150,16 +196,23 @@ def _identity(
     kind: SignalType, msg: JsonObject, context: JsonObject, properties: dict[str, JsonValue]
 ) -> JsonObject:
     identity: JsonObject = {
-        "user_id": optional_str(msg, "userId"),
-        "anonymous_id": optional_str(msg, "anonymousId"),
+        "user_id": identifier(msg, "userId"),
+        "anonymous_id": identifier(msg, "anonymousId"),
         "email": _email(kind, msg, context, properties),
-        "previous_id": required_str(msg, "previousId") if kind == "alias" else None,
+        "previous_id": _previous_id(msg) if kind == "alias" else None,
     }
     # ``Identity.is_empty``: the email is already checked to be a non-empty address.
     empty = not (identity["user_id"] or identity["email"] or identity["anonymous_id"])
     if empty and kind != "group":
         raise AdapterError("no identity: set userId, anonymousId or an email trait")
     return identity
+
+
+def _previous_id(msg: JsonObject) -> str:
+    previous = identifier(msg, "previousId")
+    if previous is None:
+        raise AdapterError("previousId: required but missing or empty")
+    return previous
 
 
 def _email(
@@ -180,13 +233,16 @@ def _email(
 
 def _account(kind: SignalType, msg: JsonObject, context: JsonObject) -> Account | JsonObject:
     if kind != "group":
-        account_id = optional_str(context, "groupId", "context.groupId")
+        account_id = identifier(context, "groupId", "context.groupId")
         # No account is the common case: the shared empty account saves a model build.
         return NO_ACCOUNT if account_id is None else {"id": account_id}
     traits = optional_object(msg, "traits")
     website = optional_str(traits, "website", "traits.website")
     domain = optional_str(traits, "domain", "traits.domain")
-    return {"id": required_str(msg, "groupId"), "domain": domain_of(domain or website)}
+    group_id = identifier(msg, "groupId")
+    if group_id is None:
+        raise AdapterError("groupId: required but missing or empty")
+    return {"id": group_id, "domain": domain_of(domain or website)}
 
 
 def _page_properties(properties: dict[str, JsonValue], context: JsonObject) -> dict[str, JsonValue]:

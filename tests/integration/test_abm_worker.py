@@ -112,7 +112,8 @@ def summary(events: Sequence[AbmEvent]) -> set[tuple[str, str]]:
 async def test_the_worker_signals_an_account_once_across_a_restart(
     qualifier_settings: Settings,
 ) -> None:
-    settings = qualifier_settings.with_changes(rules_path=SCENARIO_RULES)  # its figures
+    # Its figures are the scenario rules'; the ABM consumer runs in the worker.
+    settings = qualifier_settings.with_changes(rules_path=SCENARIO_RULES, abm={"enabled": True})
     messages = activity(recent_start(hours_ago=1.0))
     outgoing = [m.outgoing(settings) for m in messages]
     async with running_app(build_app(settings)):
@@ -166,7 +167,7 @@ def person(user: str, traits: dict[str, object], at: datetime) -> list[RoutedSig
 async def test_a_persona_the_worker_applies_after_the_abm_read_is_still_signalled(
     qualifier_settings: Settings,
 ) -> None:
-    settings = qualifier_settings
+    settings = qualifier_settings.with_changes(abm={"enabled": True})
     worker_settings = settings.with_changes(abm={"enabled": False})
     topic = settings.topics.signals
     at = recent_start(hours_ago=1.0)

@@ -25,11 +25,13 @@ from tests.integration.gateway_support import (
 )
 
 pytestmark = pytest.mark.integration
+HUBSPOT_SECRET = "hubspot-client-secret-4f1d"
 ENDPOINTS = {
     *(f"/v1/{call}" for call in ("track", "page", "screen", "identify", "group", "alias", "batch")),
     "/batch/", "/capture/", "/e/", "/i/v0/e/",
-    "/webhooks/sendgrid", "/webhooks/mailgun", "/webhooks/postmark", "/health", "/openapi.json",
-    "/ready", "/metrics",
+    "/2/httpapi", "/track", "/import",
+    "/webhooks/sendgrid", "/webhooks/mailgun", "/webhooks/postmark", "/webhooks/hubspot",
+    "/health", "/openapi.json", "/ready", "/metrics",
 }  # fmt: skip
 
 
@@ -49,7 +51,10 @@ async def test_leadq_ingest_serves_on_the_given_port_and_stops_cleanly(
     leadq_settings: Settings,
 ) -> None:
     settings = gateway_settings(
-        leadq_settings, mailgun_signing_key=MAILGUN_KEY, postmark_basic_auth=POSTMARK_AUTH
+        leadq_settings,
+        mailgun_signing_key=MAILGUN_KEY,
+        postmark_basic_auth=POSTMARK_AUTH,
+        hubspot_client_secret=HUBSPOT_SECRET,
     )
     port = free_port()
     served = settings.with_changes(ingest=settings.ingest.model_copy(update={"port": port}))
@@ -73,7 +78,7 @@ async def test_leadq_ingest_serves_on_the_given_port_and_stops_cleanly(
     assert answer.status == 200
     assert [r.key for r in on(records, settings.topics.web)] == [b"u:ada"]
     everything = first + output
-    for secret in (WEB_KEY, MAILGUN_KEY, POSTMARK_AUTH.split(":")[1]):
+    for secret in (WEB_KEY, MAILGUN_KEY, POSTMARK_AUTH.split(":")[1], HUBSPOT_SECRET):
         assert secret not in everything
 
 

@@ -154,7 +154,7 @@ async def test_posthog_bad_events_are_dead_lettered_and_limits_refuse_the_reques
     assert reasons == {
         1: "distinct_id: required (top level or in properties)",
         2: "event: required, the event's name",
-        3: "timestamp: not an ISO-8601 time: 'soon'",
+        3: "timestamp: not an ISO-8601 time or epoch number: 'soon'",
     }
     assert (oversize.status, oversize.body["code"]) == (413, "payload_too_large")
     assert (lz64.status, lz64.body["code"]) == (400, "unsupported_compression")

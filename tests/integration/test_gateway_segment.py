@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,46 @@ async def test_batch_limits_refuse_the_whole_request(leadq_settings: Settings) -
     assert "message 1" in str(one_big.body["message"])
     assert (not_a_list.status, not_a_list.body["code"]) == (400, "invalid_payload")
     assert records == []
+
+
+async def test_documented_messages_without_ids_keep_their_ids_on_a_retry(
+    leadq_settings: Settings,
+) -> None:
+    # Segment's HTTP API writeKey example: no messageId, no timestamp. An SDK retrying a
+    # batch sends it again with a new sentAt: the derived ids must not change.
+    settings = gateway_settings(leadq_settings)
+    message = orjson.loads((EXAMPLES / "segment_http_writekey.json").read_bytes())
+    message = {k: v for k, v in message.items() if k != "writeKey"} | {"type": "track"}
+    first = {"batch": [message], "sentAt": "2026-12-03T09:00:00Z"}
+    retry = {"batch": [message], "sentAt": "2026-12-03T09:00:30Z"}
+    async with running_gateway(settings):
+        for body in (first, retry):
+            answer = await post(settings, "/v1/batch", body, auth=(WEB_KEY, ""))
+            assert (answer.status, answer.body["accepted"]) == (200, 1)
+        records = await produced(settings)
+    sent = values(on(records, settings.topics.web))
+    ids = {m["messageId"] for m in sent}  # type: ignore[index]
+    assert len(sent) == 2
+    assert len(ids) == 1
+    # The worker reads the same id, and the gateway's arrival time as the event time
+    # (Segment's correction: receivedAt - (sentAt - sentAt)).
+    for record in on(records, settings.topics.web):
+        [signal] = normalize_bytes(record.value or b"", channel="web").signals
+        assert signal.event_id in ids
+        received = orjson.loads(record.value or b"")["receivedAt"]
+        assert signal.occurred_at == datetime.fromisoformat(received)
+
+
+async def test_a_batch_item_without_a_type_is_explained_as_segment(
+    leadq_settings: Settings,
+) -> None:
+    # {"event", "userId"} without a type would be read as another vendor's event (PostHog
+    # has "event" too); on the Segment endpoint the reason is Segment's.
+    settings = gateway_settings(leadq_settings)
+    body = {"batch": [{"event": "Signed Up", "userId": "u1", "messageId": "m1"}]}
+    async with running_gateway(settings):
+        answer = await post(settings, "/v1/batch", body, auth=(WEB_KEY, ""))
+    assert answer.body["rejected"] == [
+        {"index": 0,
+         "reason": "type: expected one of alias, group, identify, page, screen, track, got None"}
+    ]  # fmt: skip

@@ -89,7 +89,8 @@ def test_detection_rules(item: object, expected: str | None) -> None:
 
 def test_formats_list_every_accepted_value() -> None:
     assert FORMATS == (
-        "auto", "segment", "rudderstack", "sendgrid", "mailgun", "postmark", "leadq",
+        "auto", "segment", "rudderstack", "sendgrid", "mailgun", "postmark", "posthog",
+        "amplitude", "mixpanel", "leadq",
     )  # fmt: skip
 
 
@@ -204,7 +205,7 @@ def test_validation_errors_become_reasons_with_field_paths() -> None:
 
 
 def test_an_adapter_bug_becomes_a_reject_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(item: object, channel: object) -> object:
+    def broken(item: object, channel: object, received_at: object) -> object:
         raise RuntimeError("boom")
 
     monkeypatch.setitem(adapters._CONVERTERS, "postmark", broken)

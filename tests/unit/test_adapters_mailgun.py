@@ -131,3 +131,25 @@ def test_rejects_name_the_field(document: dict[str, Any], reason: str | None) ->
         return
     [reject] = result.rejects
     assert reason in reject.reason
+
+
+def test_a_bare_event_data_object_is_the_same_event() -> None:
+    # mailgun_delivered_bare.json is the event-data object of mailgun_delivered.json, as
+    # Mailgun's Events API lists events (no signature envelope).
+    enveloped = one_signal(body("delivered"))
+    bare = one_signal(body("delivered_bare"))
+    assert bare == enveloped
+    assert (bare.source, bare.name, bare.identity.email) == (
+        "mailgun",
+        "delivered",
+        "alice@initrode.com",
+    )
+
+
+def test_a_bare_event_with_a_problem_names_the_field() -> None:
+    event = {**body("delivered_bare"), "recipient": "alice\u202e@initrode.com"}
+    result = normalize(event)
+    assert result.signals == []
+    assert result.rejects[0].reason.startswith(
+        "event-data.recipient: contains an invisible format (bidi or zero-width) character"
+    )

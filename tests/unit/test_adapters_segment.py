@@ -108,9 +108,15 @@ def test_alias_links_the_previous_id_and_naive_times_are_utc() -> None:
     ("kept", "expected"),
     [
         (("timestamp", "originalTimestamp", "sentAt", "receivedAt"), "2024-05-06T10:00:01+00:00"),
-        (("originalTimestamp", "sentAt", "receivedAt"), "2024-05-06T10:00:02+00:00"),
-        (("sentAt", "receivedAt"), "2024-05-06T10:00:03+00:00"),
+        # Segment's clock-skew correction: receivedAt - (sentAt - originalTimestamp).
+        (("originalTimestamp", "sentAt", "receivedAt"), "2024-05-06T10:00:03+00:00"),
+        # sentAt corrected the same way is receivedAt itself.
+        (("sentAt", "receivedAt"), "2024-05-06T10:00:04+00:00"),
         (("receivedAt",), "2024-05-06T10:00:04+00:00"),
+        # Without both sentAt and receivedAt there is no skew to correct.
+        (("originalTimestamp", "sentAt"), "2024-05-06T10:00:02+00:00"),
+        (("originalTimestamp", "receivedAt"), "2024-05-06T10:00:02+00:00"),
+        (("sentAt",), "2024-05-06T10:00:03+00:00"),
     ],
 )
 def test_event_time_falls_back_in_spec_order(kept: tuple[str, ...], expected: str) -> None:
@@ -191,7 +197,6 @@ _BASE = {"type": "track", "event": "x", "userId": "u", "messageId": "m", "timest
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"messageId": None}, "messageId: required but missing or empty"),
         ({"event": ""}, "event: required but missing or empty"),
         ({"type": "group"}, "groupId: required but missing or empty"),
         ({"type": "alias"}, "previousId: required but missing or empty"),
@@ -222,3 +227,82 @@ def test_numeric_user_ids_are_accepted_as_strings() -> None:
 def test_unknown_vendor_fields_are_ignored() -> None:
     signal = one_signal({**_BASE, "integrations": {"All": False}, "writeKey": "k", "_metadata": {}})
     assert signal.name == "x"
+
+
+# --- Messages as Segment's HTTP API docs show them: no messageId, sometimes no timestamp.
+# segment_http_track_no_id.json: the Track example of
+# https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/ (the
+# type comes from the /v1/track path, so it is added here as the gateway adds it);
+# segment_http_writekey.json: the writeKey authentication example of the same page.
+
+
+def _as_track(name: str) -> dict[str, Any]:
+    return {**example(name), "type": "track"}
+
+
+def test_a_documented_message_without_message_id_gets_a_content_id() -> None:
+    message = _as_track("segment_http_track_no_id.json")
+    signal = one_signal(message)
+    assert signal.event_id.startswith("sha256-")
+    assert len(signal.event_id) == 7 + 32
+    assert (signal.name, signal.identity.user_id) == ("Item Purchased", "019mr8mf4r")
+    assert signal.occurred_at == datetime(2012, 12, 2, 0, 30, 12, 984000, tzinfo=UTC)
+
+
+def test_a_retry_is_the_same_id_whatever_changes_on_retry() -> None:
+    message = _as_track("segment_http_track_no_id.json")
+    first = one_signal({**message, "sentAt": "2012-12-02T00:30:13Z"})
+    retry = one_signal(
+        {**message, "sentAt": "2012-12-02T00:31:00Z", "receivedAt": "2012-12-02T00:31:01Z"}
+    )
+    assert retry.event_id == first.event_id
+    # Any other difference is another message.
+    other = one_signal({**message, "properties": {"name": "Leap to 12.4", "revenue": 15}})
+    assert other.event_id != first.event_id
+
+
+def test_an_explicit_message_id_is_kept() -> None:
+    message = {**_as_track("segment_http_track_no_id.json"), "messageId": "m-1"}
+    assert one_signal(message).event_id == "m-1"
+
+
+def test_without_any_time_the_record_time_is_the_event_time() -> None:
+    message = _as_track("segment_http_writekey.json")
+    record_time = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    signal = one_signal(message, received_at=record_time)
+    assert signal.occurred_at == record_time
+    assert signal.identity.user_id == "123"
+    # The write key is a credential, not content: the id does not depend on it.
+    without_key = {k: v for k, v in message.items() if k != "writeKey"}
+    assert one_signal(without_key, received_at=record_time).event_id == signal.event_id
+    # A time in the message wins over the record's.
+    dated = {**message, "originalTimestamp": "2026-12-01T00:00:00Z"}
+    assert one_signal(dated, received_at=record_time).occurred_at.day == 1
+
+
+def test_without_any_time_nor_record_time_the_reason_lists_the_fields() -> None:
+    reason = reject_reason(_as_track("segment_http_writekey.json"))
+    assert reason == "no event time: set one of timestamp, originalTimestamp, sentAt, receivedAt"
+
+
+def test_a_rudderstack_batch_without_ids_keeps_ids_apart() -> None:
+    batch = {
+        "batch": [
+            {"type": "track", "event": "Signed Up", "userId": "u1", "rudderId": "r"},
+            {"type": "track", "event": "Signed Up", "userId": "u2", "rudderId": "r"},
+        ],
+        "sentAt": "2026-12-03T09:00:00Z",
+    }
+    result = normalize(batch)
+    assert result.rejects == []
+    ids = [signal.event_id for signal in result.signals]
+    assert len(set(ids)) == 2
+    assert {signal.source for signal in result.signals} == {"rudderstack"}
+
+
+def test_the_documented_message_with_a_top_level_email_and_a_time_is_segment() -> None:
+    # Segment's writeKey example has "email" and "event" at the top; with a timestamp it
+    # has every key SendGrid detection looks for, and stays a Segment track.
+    message = {**_as_track("segment_http_writekey.json"), "timestamp": "2026-12-03T09:00:00Z"}
+    signal = one_signal(message, channel="web")
+    assert (signal.source, signal.identity.user_id) == ("segment", "123")

@@ -116,3 +116,9 @@ def test_summary_counts_messages_partitions_keys_and_problems() -> None:
         "produced 2 message(s) to leadq.events.web "
         "(partitions 1, 3; 1 keyed; 1 the worker will dead-letter)"
     )
+
+
+def test_a_message_without_any_time_is_no_problem_the_record_time_is_its_time() -> None:
+    data = b'{"type": "track", "event": "Signed Up", "userId": "u1"}\n'
+    [message] = plan_messages(data, "lead", channel="web")
+    assert (message.key, message.problem) == (b"u:u1", None)

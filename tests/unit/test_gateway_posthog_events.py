@@ -106,10 +106,25 @@ def test_times_and_ids_when_missing() -> None:
         ([1, 2], "expected a PostHog event object"),
         ({"distinct_id": "u"}, "event: required"),
         ({"event": "x"}, "distinct_id: required"),
-        ({"event": "x", "distinct_id": "u", "properties": []}, "properties: expected an object"),
+        (
+            {"event": "x", "distinct_id": "u", "properties": []},
+            "properties: expected a JSON object",
+        ),
         ({"event": "x", "distinct_id": "u", "timestamp": "yesterday"}, "timestamp: not an ISO"),
     ],
 )
 def test_what_cannot_be_mapped_says_why(event: object, reason: str) -> None:
     with pytest.raises(MappingError, match=reason):
         to_canonical(event, "product", None, RECEIVED)
+
+
+def test_a_timestamp_sent_with_sent_at_is_corrected_for_the_clock_skew() -> None:
+    # PostHog's rule: the sender's clock is 10 minutes slow (sent_at 09:50 arrives at
+    # 10:00), so its 09:40 event happened at 09:50.
+    event = {"event": "Ping", "distinct_id": "u_1", "timestamp": "2026-12-02T09:40:00Z"}
+    signal = _signal(event, sent_at="2026-12-02T09:50:00Z")
+    assert signal.occurred_at.isoformat() == "2026-12-02T09:50:00+00:00"
+    # A retry sent later keeps the id (no uuid: the content id taken before the shift).
+    retry = _signal(event, sent_at="2026-12-02T09:55:00Z")
+    assert retry.event_id == signal.event_id
+    assert retry.event_id.startswith("posthog-")
