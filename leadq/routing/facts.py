@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from leadq.firmographics import employee_range
 from leadq.store import LeadRecord
 
 _COUNTRY = (("country",), ("address", "country"), ("country_code",))
@@ -53,17 +54,11 @@ def _text(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.replace(",", ""))
-        except ValueError:
-            return None
-    return None
+def _employees(value: Any) -> float | None:
+    """The lowest count of an employee number or range ("1,001-5,000", "500+"), read as
+    the rules' ``company.employees`` reads it."""
+    found = employee_range(value)
+    return float(found[0]) if found is not None else None
 
 
 def lead_facts(lead_id: str, record: LeadRecord | None) -> LeadFacts:
@@ -84,6 +79,6 @@ def lead_facts(lead_id: str, record: LeadRecord | None) -> LeadFacts:
         company=_text(_first((account,), _ACCOUNT_NAME) or _first((lead,), _LEAD_COMPANY)),
         country=_text(_first((lead, account), _COUNTRY)),
         industry=_text(_first((account, lead), _INDUSTRY)),
-        employees=_number(_first((account, lead), _EMPLOYEES)),
+        employees=_employees(_first((account, lead), _EMPLOYEES)),
         persona=member.persona if member is not None else None,
     )

@@ -59,3 +59,11 @@ def test_facts_fall_back_to_the_other_side() -> None:
     lead.traits = {"name": ("Bob", 1), "company": ("Bobco Inc.", 1)}
     named = lead_facts("u:bob", LeadRecord(lead, None))
     assert (named.name, named.company) == ("Bob", "Bobco Inc.")
+
+
+def test_company_size_ranges_route_by_their_lowest_count_as_the_rules_read_them() -> None:
+    lead = LeadState(lead_id="u:cy")
+    account = AccountState(account_id="cy.io")
+    for size, expected in [("1,001-5,000", 1001.0), ("500+", 500.0), ("n/a", None)]:
+        account.traits = {"employees": (size, 1)}
+        assert lead_facts("u:cy", LeadRecord(lead, account)).employees == expected
